@@ -1,0 +1,250 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+/**
+ * Every app setting the function reads. Deployment (infra/), the sample
+ * local.settings.json and the docs are kept in step with this list by tests.
+ */
+export const SETTING_NAMES = [
+  'AZURE_TENANT_ID',
+  'AZURE_CLIENT_ID',
+  'API_AUDIENCE',
+  'AZURE_CLIENT_SECRET',
+  'AZURE_CLIENT_CERTIFICATE_PATH',
+  'MANAGED_IDENTITY_CLIENT_ID',
+  'AZURE_AUTHORITY_HOST',
+  'ALLOWED_TENANT_IDS',
+  'REQUIRED_SCOPE',
+  'GRAPH_BASE_URL',
+  'GRAPH_API_VERSION',
+  'GRAPH_SCOPE',
+  'GRAPH_TIMEOUT_MS',
+  'CORS_ALLOWED_ORIGINS',
+] as const;
+
+export type SettingName = (typeof SETTING_NAMES)[number];
+
+export const PUBLIC_CLOUD_AUTHORITY_HOST = 'https://login.microsoftonline.com';
+
+/** The API's own credential for the On-Behalf-Of exchange. */
+export type ClientCredential =
+  | { kind: 'secret'; clientSecret: string }
+  | { kind: 'certificate'; privateKey: string; x5c: string; thumbprintSha256: string }
+  | { kind: 'managedIdentity'; managedIdentityClientId: string };
+
+export interface Config {
+  tenantId: string;
+  clientId: string;
+  /** Accepted `aud` values: api://<client id>, <client id>, and API_AUDIENCE if set. */
+  audiences: string[];
+  /** The delegated scope a client requests, e.g. api://<client id>/access_as_user. */
+  apiScope: string;
+  credential: ClientCredential;
+  /** https origin, no trailing slash. */
+  authorityHost: string;
+  /** Tenants whose users may call the API; always includes tenantId. */
+  allowedTenantIds: string[];
+  requiredScope: string;
+  graphBaseUrl: string;
+  graphApiVersion: 'v1.0' | 'beta';
+  graphScope: string;
+  graphTimeoutMs: number;
+  corsAllowedOrigins: string[];
+}
+
+export type ConfigResult =
+  | { ok: true; config: Config }
+  | { ok: false; setting: SettingName; message: string };
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** A setting problem; `message` never contains the setting's value. */
+class SettingError extends Error {
+  constructor(
+    readonly setting: SettingName,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function read(env: Env, name: SettingName): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function required(env: Env, name: SettingName): string {
+  const value = read(env, name);
+  if (value === undefined) throw new SettingError(name, `${name} is required`);
+  return value;
+}
+
+function guid(name: SettingName, value: string): string {
+  if (!GUID.test(value)) throw new SettingError(name, `${name} must be a GUID`);
+  return value.toLowerCase();
+}
+
+function list(env: Env, name: SettingName): string[] {
+  return (read(env, name) ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+/** An https URL reduced to its origin plus path, without a trailing slash. */
+function httpsBase(name: SettingName, value: string, allowPath: boolean): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new SettingError(name, `${name} must be an absolute https URL`);
+  }
+  if (url.protocol !== 'https:') throw new SettingError(name, `${name} must use https`);
+  if (url.search || url.hash || url.username || url.password) {
+    throw new SettingError(name, `${name} must not have a query, fragment or credentials`);
+  }
+  const path = url.pathname.replace(/\/+$/, '');
+  if (path && !allowPath) throw new SettingError(name, `${name} must not have a path`);
+  return `${url.origin}${path}`;
+}
+
+function origin(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  // An origin is scheme://host[:port] exactly; anything else (a path, '*') is refused.
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== value) {
+    throw new SettingError(
+      'CORS_ALLOWED_ORIGINS',
+      'CORS_ALLOWED_ORIGINS must be a comma-separated list of origins such as https://app.contoso.com',
+    );
+  }
+  return value;
+}
+
+function credential(env: Env): ClientCredential {
+  const secret = read(env, 'AZURE_CLIENT_SECRET');
+  const certificatePath = read(env, 'AZURE_CLIENT_CERTIFICATE_PATH');
+  const managedIdentityClientId = read(env, 'MANAGED_IDENTITY_CLIENT_ID');
+  const given = [secret, certificatePath, managedIdentityClientId].filter((v) => v !== undefined);
+  if (given.length !== 1) {
+    throw new SettingError(
+      'AZURE_CLIENT_SECRET',
+      'Set exactly one of AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH, MANAGED_IDENTITY_CLIENT_ID',
+    );
+  }
+  if (secret !== undefined) return { kind: 'secret', clientSecret: secret };
+  if (managedIdentityClientId !== undefined) {
+    return {
+      kind: 'managedIdentity',
+      managedIdentityClientId: guid('MANAGED_IDENTITY_CLIENT_ID', managedIdentityClientId),
+    };
+  }
+  return certificate(certificatePath as string);
+}
+
+/** Reads the PEM once: the private key plus the certificate MSAL sends as x5c. */
+function certificate(path: string): ClientCredential {
+  const name = 'AZURE_CLIENT_CERTIFICATE_PATH';
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch {
+    throw new SettingError(name, `${name} names a file that cannot be read`);
+  }
+  const certBlock = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/);
+  const keyBlock = pem.match(
+    /-----BEGIN (?:RSA )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA )?PRIVATE KEY-----/,
+  );
+  if (!certBlock || !keyBlock) {
+    throw new SettingError(name, `${name} must be a PEM file with a private key and a certificate`);
+  }
+  try {
+    const cert = new X509Certificate(certBlock[0]);
+    const privateKey = createPrivateKey(keyBlock[0]).export({ type: 'pkcs8', format: 'pem' });
+    return {
+      kind: 'certificate',
+      privateKey: privateKey.toString(),
+      x5c: certBlock[0],
+      thumbprintSha256: cert.fingerprint256.replaceAll(':', ''),
+    };
+  } catch {
+    throw new SettingError(name, `${name} holds a key or certificate that cannot be parsed`);
+  }
+}
+
+function parse(env: Env): Config {
+  const tenantId = guid('AZURE_TENANT_ID', required(env, 'AZURE_TENANT_ID'));
+  const clientId = guid('AZURE_CLIENT_ID', required(env, 'AZURE_CLIENT_ID'));
+  const apiAudience = read(env, 'API_AUDIENCE');
+  if (apiAudience !== undefined && /\s/.test(apiAudience)) {
+    throw new SettingError('API_AUDIENCE', 'API_AUDIENCE must be a single URI');
+  }
+  const authorityHost = httpsBase(
+    'AZURE_AUTHORITY_HOST',
+    read(env, 'AZURE_AUTHORITY_HOST') ?? PUBLIC_CLOUD_AUTHORITY_HOST,
+    false,
+  );
+  const allowedTenantIds = [
+    tenantId,
+    ...list(env, 'ALLOWED_TENANT_IDS').map((id) => guid('ALLOWED_TENANT_IDS', id)),
+  ];
+  const requiredScope = read(env, 'REQUIRED_SCOPE') ?? 'access_as_user';
+  if (/\s/.test(requiredScope)) {
+    throw new SettingError('REQUIRED_SCOPE', 'REQUIRED_SCOPE must be a single scope name');
+  }
+  const graphApiVersion = read(env, 'GRAPH_API_VERSION') ?? 'v1.0';
+  if (graphApiVersion !== 'v1.0' && graphApiVersion !== 'beta') {
+    throw new SettingError('GRAPH_API_VERSION', 'GRAPH_API_VERSION must be v1.0 or beta');
+  }
+  const timeout = read(env, 'GRAPH_TIMEOUT_MS') ?? '10000';
+  const graphTimeoutMs = Number(timeout);
+  if (!/^\d+$/.test(timeout) || graphTimeoutMs < 100 || graphTimeoutMs > 120_000) {
+    throw new SettingError(
+      'GRAPH_TIMEOUT_MS',
+      'GRAPH_TIMEOUT_MS must be an integer from 100 to 120000',
+    );
+  }
+  return {
+    tenantId,
+    clientId,
+    audiences: [`api://${clientId}`, clientId, ...(apiAudience ? [apiAudience] : [])],
+    apiScope: `${apiAudience ?? `api://${clientId}`}/${requiredScope}`,
+    credential: credential(env),
+    authorityHost,
+    allowedTenantIds: [...new Set(allowedTenantIds)],
+    requiredScope,
+    graphBaseUrl: httpsBase(
+      'GRAPH_BASE_URL',
+      read(env, 'GRAPH_BASE_URL') ?? 'https://graph.microsoft.com',
+      true,
+    ),
+    graphApiVersion,
+    graphScope: read(env, 'GRAPH_SCOPE') ?? 'https://graph.microsoft.com/.default',
+    graphTimeoutMs,
+    corsAllowedOrigins: list(env, 'CORS_ALLOWED_ORIGINS').map(origin),
+  };
+}
+
+/**
+ * Parses and validates the app settings once.
+ *
+ * @example
+ * const result = loadConfig(process.env);
+ * if (!result.ok) console.error(`${result.setting}: ${result.message}`);
+ */
+export function loadConfig(env: Env): ConfigResult {
+  try {
+    return { ok: true, config: parse(env) };
+  } catch (error) {
+    if (error instanceof SettingError) {
+      return { ok: false, setting: error.setting, message: error.message };
+    }
+    throw error;
+  }
+}

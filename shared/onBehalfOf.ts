@@ -1,0 +1,209 @@
+import {
+  type AuthError,
+  ConfidentialClientApplication,
+  type Configuration,
+  type INetworkModule,
+  InteractionRequiredAuthError,
+  type NetworkRequestOptions,
+  type NetworkResponse,
+} from '@azure/msal-node';
+import type { Caller } from './accessToken.js';
+import type { ClientCredential, Config } from './config.js';
+import { type Failure, fail, type Result } from './failures.js';
+
+/** What one exchange saw on the wire, to tell Entra's refusals from its outages. */
+interface WireObservation {
+  status?: number;
+  retryAfter?: string;
+  transport?: 'timeout' | 'unreachable';
+}
+
+/**
+ * MSAL's transport, one per exchange: Node's fetch (pooled keep-alive
+ * connections, so no new TLS handshake per request) with a timeout, recording
+ * what happened for error mapping.
+ */
+function observedNetworkClient(timeoutMs: number, seen: WireObservation): INetworkModule {
+  async function send<T>(
+    method: string,
+    url: string,
+    options?: NetworkRequestOptions,
+  ): Promise<NetworkResponse<T>> {
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers: options?.headers,
+        body: method === 'POST' ? (options?.body ?? '') : undefined,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      seen.transport = (error as Error).name === 'TimeoutError' ? 'timeout' : 'unreachable';
+      throw error;
+    }
+    seen.status = response.status;
+    seen.retryAfter = response.headers.get('retry-after') ?? undefined;
+    let body: unknown = {};
+    try {
+      body = JSON.parse(await response.text());
+    } catch (error) {
+      if ((error as Error).name === 'TimeoutError') seen.transport = 'timeout';
+    }
+    return {
+      headers: Object.fromEntries(response.headers),
+      body: body as T,
+      status: response.status,
+    };
+  }
+  return {
+    sendGetRequestAsync: (url, options) => send('GET', url, options),
+    sendPostRequestAsync: (url, options) => send('POST', url, options),
+  };
+}
+
+/**
+ * Endpoints derived from the authority host, handed to MSAL so it never spends
+ * a round trip on OpenID or instance discovery.
+ */
+export function authorityMetadata(authorityHost: string, tenantId: string) {
+  const base = `${authorityHost}/${tenantId}`;
+  const host = new URL(authorityHost).host;
+  return {
+    authorityMetadata: JSON.stringify({
+      token_endpoint: `${base}/oauth2/v2.0/token`,
+      authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
+      end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+      jwks_uri: `${base}/discovery/v2.0/keys`,
+      issuer: `${base}/v2.0`,
+    }),
+    cloudDiscoveryMetadata: JSON.stringify({
+      tenant_discovery_endpoint: `${base}/v2.0/.well-known/openid-configuration`,
+      'api-version': '1.1',
+      metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
+    }),
+    knownAuthorities: [host],
+  };
+}
+
+type CredentialOptions = Pick<
+  Configuration['auth'],
+  'clientSecret' | 'clientCertificate' | 'clientAssertion'
+>;
+
+/** The audience Entra expects on a managed identity token used as a client assertion. */
+const TOKEN_EXCHANGE_SCOPE = 'api://AzureADTokenExchange/.default';
+
+class CredentialUnavailable extends Error {}
+
+/** The app's own credential; the managed identity client is made once and caches its token. */
+async function credentialOptions(credential: ClientCredential): Promise<() => CredentialOptions> {
+  switch (credential.kind) {
+    case 'secret':
+      return () => ({ clientSecret: credential.clientSecret });
+    case 'certificate': {
+      const { privateKey, x5c, thumbprintSha256 } = credential;
+      return () => ({ clientCertificate: { privateKey, x5c, thumbprintSha256 } });
+    }
+    case 'managedIdentity': {
+      // Loaded only here: @azure/identity is the heaviest import and only Azure needs it.
+      const { ManagedIdentityCredential } = await import('@azure/identity');
+      const identity = new ManagedIdentityCredential({
+        clientId: credential.managedIdentityClientId,
+      });
+      const clientAssertion = async () => {
+        try {
+          return (await identity.getToken(TOKEN_EXCHANGE_SCOPE)).token;
+        } catch (error) {
+          throw new CredentialUnavailable((error as Error).name);
+        }
+      };
+      return () => ({ clientAssertion });
+    }
+  }
+}
+
+function classify(error: unknown, seen: WireObservation): Failure {
+  if (error instanceof CredentialUnavailable) return { code: 'credential_unavailable' };
+  if (seen.transport === 'timeout') return { code: 'token_exchange_timeout' };
+  if (seen.transport === 'unreachable') return { code: 'token_exchange_unreachable' };
+  if (seen.status !== undefined && (seen.status >= 500 || seen.status === 429)) {
+    return { code: 'token_exchange_unavailable', retryAfter: seen.retryAfter };
+  }
+  const authError = error as Partial<AuthError> & { errorNo?: string; claims?: string };
+  const isConsent =
+    authError.errorCode === 'consent_required' ||
+    authError.subError === 'consent_required' ||
+    authError.errorNo === '65001';
+  if (isConsent) return { code: 'consent_required' };
+  if (error instanceof InteractionRequiredAuthError) {
+    return error.claims
+      ? { code: 'insufficient_claims', claims: error.claims }
+      : { code: 'interaction_required' };
+  }
+  if (authError.errorCode === 'invalid_grant') {
+    return { code: 'invalid_token', reason: 'rejected_by_identity_provider' };
+  }
+  const entraError = [authError.errorCode, authError.errorNo && `AADSTS${authError.errorNo}`]
+    .filter(Boolean)
+    .join(' ');
+  return { code: 'token_exchange_rejected', entraError: entraError || 'unknown' };
+}
+
+/**
+ * Builds the On-Behalf-Of exchange: the caller's token for a Graph token.
+ *
+ * Each exchange gets its own MSAL client. Sharing one would share MSAL's
+ * throttling state and token cache between users: one user's Entra 5xx would
+ * block everyone for a minute, and the cache would grow with every user.
+ * With the metadata supplied up front, a fresh client costs no extra round trip.
+ *
+ * @example
+ * const exchangeOnBehalfOf = await createOnBehalfOfExchanger(config);
+ * const result = await exchangeOnBehalfOf(caller, correlationId);
+ * if (result.ok) result.value; // a Graph access token for this caller only
+ */
+export async function createOnBehalfOfExchanger(config: Config) {
+  const credential = await credentialOptions(config.credential);
+  const metadataByTenant = new Map<string, ReturnType<typeof authorityMetadata>>();
+  const metadataFor = (tid: string) => {
+    let metadata = metadataByTenant.get(tid);
+    if (!metadata) {
+      metadata = authorityMetadata(config.authorityHost, tid);
+      metadataByTenant.set(tid, metadata); // bounded: tids are from ALLOWED_TENANT_IDS
+    }
+    return metadata;
+  };
+
+  return async function exchangeOnBehalfOf(
+    caller: Caller,
+    correlationId: string,
+  ): Promise<Result<string>> {
+    const seen: WireObservation = {};
+    const client = new ConfidentialClientApplication({
+      auth: {
+        clientId: config.clientId,
+        authority: `${config.authorityHost}/${caller.tid}`,
+        ...metadataFor(caller.tid),
+        ...credential(),
+        // CP1: we relay Graph's Continuous Access Evaluation challenges to the client.
+        clientCapabilities: ['CP1'],
+      },
+      system: { networkClient: observedNetworkClient(config.graphTimeoutMs, seen) },
+    });
+    try {
+      const result = await client.acquireTokenOnBehalfOf({
+        oboAssertion: caller.accessToken,
+        scopes: [config.graphScope],
+        correlationId,
+        skipCache: true,
+      });
+      if (!result?.accessToken)
+        return fail({ code: 'token_exchange_rejected', entraError: 'empty response' });
+      return { ok: true, value: result.accessToken };
+    } catch (error) {
+      return fail(classify(error, seen));
+    }
+  };
+}
+
+export type OnBehalfOfExchanger = Awaited<ReturnType<typeof createOnBehalfOfExchanger>>;
