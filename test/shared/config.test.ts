@@ -1,0 +1,144 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, SETTING_NAMES } from '../../shared/config.js';
+
+const TENANT = '11111111-2222-3333-4444-555555555555';
+const CLIENT = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
+const base = {
+  AZURE_TENANT_ID: TENANT,
+  AZURE_CLIENT_ID: CLIENT,
+  AZURE_CLIENT_SECRET: 's3cret-value',
+};
+
+function problem(env: Record<string, string | undefined>) {
+  const result = loadConfig(env);
+  if (result.ok) throw new Error('expected a configuration error');
+  return result;
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const result = loadConfig(base);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.config).toMatchObject({
+      tenantId: TENANT,
+      clientId: CLIENT,
+      audiences: [`api://${CLIENT}`, CLIENT],
+      apiScope: `api://${CLIENT}/access_as_user`,
+      credential: { kind: 'secret', clientSecret: 's3cret-value' },
+      authorityHost: 'https://login.microsoftonline.com',
+      allowedTenantIds: [TENANT],
+      requiredScope: 'access_as_user',
+      graphBaseUrl: 'https://graph.microsoft.com',
+      graphApiVersion: 'v1.0',
+      graphScope: 'https://graph.microsoft.com/.default',
+      graphTimeoutMs: 10000,
+      corsAllowedOrigins: [],
+    });
+  });
+
+  it('reads every optional setting', () => {
+    const result = loadConfig({
+      ...base,
+      API_AUDIENCE: 'https://api.contoso.com/pw',
+      AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.us/',
+      ALLOWED_TENANT_IDS: ` ${TENANT.replace('1111', '9999')} , `,
+      REQUIRED_SCOPE: 'Password.Change',
+      GRAPH_BASE_URL: 'https://graph.microsoft.us/',
+      GRAPH_API_VERSION: 'beta',
+      GRAPH_SCOPE: 'https://graph.microsoft.us/.default',
+      GRAPH_TIMEOUT_MS: '2500',
+      CORS_ALLOWED_ORIGINS: 'https://app.contoso.com, http://localhost:5173',
+    });
+    expect(result.ok && result.config).toMatchObject({
+      audiences: [`api://${CLIENT}`, CLIENT, 'https://api.contoso.com/pw'],
+      apiScope: 'https://api.contoso.com/pw/Password.Change',
+      authorityHost: 'https://login.microsoftonline.us',
+      allowedTenantIds: [TENANT, TENANT.replace('1111', '9999')],
+      graphBaseUrl: 'https://graph.microsoft.us',
+      graphApiVersion: 'beta',
+      graphTimeoutMs: 2500,
+      corsAllowedOrigins: ['https://app.contoso.com', 'http://localhost:5173'],
+    });
+  });
+
+  it.each([
+    [{ AZURE_TENANT_ID: undefined }, 'AZURE_TENANT_ID'],
+    [{ AZURE_TENANT_ID: 'contoso.onmicrosoft.com' }, 'AZURE_TENANT_ID'],
+    [{ AZURE_CLIENT_ID: '  ' }, 'AZURE_CLIENT_ID'],
+    [{ AZURE_CLIENT_SECRET: undefined }, 'AZURE_CLIENT_SECRET'],
+    [{ MANAGED_IDENTITY_CLIENT_ID: CLIENT }, 'AZURE_CLIENT_SECRET'],
+    [
+      { AZURE_CLIENT_SECRET: undefined, MANAGED_IDENTITY_CLIENT_ID: 'mi' },
+      'MANAGED_IDENTITY_CLIENT_ID',
+    ],
+    [
+      { AZURE_CLIENT_SECRET: undefined, AZURE_CLIENT_CERTIFICATE_PATH: '/nope.pem' },
+      'AZURE_CLIENT_CERTIFICATE_PATH',
+    ],
+    [{ AZURE_AUTHORITY_HOST: 'http://127.0.0.1:9999' }, 'AZURE_AUTHORITY_HOST'],
+    [{ AZURE_AUTHORITY_HOST: 'https://login.example/tenant' }, 'AZURE_AUTHORITY_HOST'],
+    [{ AZURE_AUTHORITY_HOST: 'not a url' }, 'AZURE_AUTHORITY_HOST'],
+    [{ ALLOWED_TENANT_IDS: `${TENANT},common` }, 'ALLOWED_TENANT_IDS'],
+    [{ REQUIRED_SCOPE: 'a b' }, 'REQUIRED_SCOPE'],
+    [{ API_AUDIENCE: 'api://x y' }, 'API_AUDIENCE'],
+    [{ GRAPH_BASE_URL: 'http://graph.microsoft.com' }, 'GRAPH_BASE_URL'],
+    [{ GRAPH_BASE_URL: 'https://graph.microsoft.com?x=1' }, 'GRAPH_BASE_URL'],
+    [{ GRAPH_API_VERSION: 'v2.0' }, 'GRAPH_API_VERSION'],
+    [{ GRAPH_TIMEOUT_MS: '10s' }, 'GRAPH_TIMEOUT_MS'],
+    [{ GRAPH_TIMEOUT_MS: '5' }, 'GRAPH_TIMEOUT_MS'],
+    [{ CORS_ALLOWED_ORIGINS: '*' }, 'CORS_ALLOWED_ORIGINS'],
+    [{ CORS_ALLOWED_ORIGINS: 'https://app.contoso.com/' }, 'CORS_ALLOWED_ORIGINS'],
+  ])('names the faulty setting for %o', (override, setting) => {
+    const result = problem({ ...base, ...override });
+    expect(result.setting).toBe(setting);
+    expect(result.message).toContain(setting);
+  });
+
+  it('never repeats a setting value in its message', () => {
+    const result = problem({ ...base, GRAPH_TIMEOUT_MS: 'secret-looking-value' });
+    expect(result.message).not.toContain('secret-looking-value');
+  });
+
+  it('reads a PEM certificate credential once, with its SHA-256 thumbprint', async () => {
+    const { generate } = await import('selfsigned');
+    const pems = await generate([{ name: 'commonName', value: 'api' }], { keySize: 2048 });
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const path = join(dir, 'api.pem');
+    writeFileSync(path, `${pems.private}\n${pems.cert}`);
+    const result = loadConfig({
+      ...base,
+      AZURE_CLIENT_SECRET: undefined,
+      AZURE_CLIENT_CERTIFICATE_PATH: path,
+    });
+    expect(result.ok).toBe(true);
+    if (!result.ok || result.config.credential.kind !== 'certificate') return;
+    expect(result.config.credential.thumbprintSha256).toMatch(/^[0-9A-F]{64}$/);
+    expect(result.config.credential.privateKey).toContain('BEGIN PRIVATE KEY');
+    writeFileSync(path, pems.cert);
+    expect(
+      problem({ ...base, AZURE_CLIENT_SECRET: undefined, AZURE_CLIENT_CERTIFICATE_PATH: path })
+        .setting,
+    ).toBe('AZURE_CLIENT_CERTIFICATE_PATH');
+  });
+
+  it('accepts a managed identity as the only credential', () => {
+    const result = loadConfig({
+      ...base,
+      AZURE_CLIENT_SECRET: '',
+      MANAGED_IDENTITY_CLIENT_ID: CLIENT,
+    });
+    expect(result.ok && result.config.credential).toEqual({
+      kind: 'managedIdentity',
+      managedIdentityClientId: CLIENT,
+    });
+  });
+
+  it('lists every setting it reads', () => {
+    expect(SETTING_NAMES).toHaveLength(14);
+    expect(new Set(SETTING_NAMES).size).toBe(SETTING_NAMES.length);
+  });
+});

@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { type Failure, type FailureCode, failureResponse } from '../../shared/failures.js';
+
+const ctx = {
+  authorityHost: 'https://login.microsoftonline.com',
+  tenantId: 'tid-1',
+  clientId: 'cid-1',
+  scope: 'api://cid-1/access_as_user',
+};
+const BASE =
+  'Bearer realm="", authorization_uri="https://login.microsoftonline.com/tid-1/oauth2/v2.0/authorize", client_id="cid-1"';
+
+// One example of every failure, with the status the contract gives it.
+const EXAMPLES: Record<FailureCode, [Failure, number]> = {
+  missing_token: [{ code: 'missing_token' }, 401],
+  invalid_token: [{ code: 'invalid_token', reason: 'expired' }, 401],
+  insufficient_scope: [{ code: 'insufficient_scope' }, 403],
+  app_only_token: [{ code: 'app_only_token' }, 403],
+  signing_keys_unavailable: [{ code: 'signing_keys_unavailable' }, 503],
+  unsupported_media_type: [{ code: 'unsupported_media_type' }, 415],
+  payload_too_large: [{ code: 'payload_too_large', limitBytes: 4096 }, 413],
+  invalid_json: [{ code: 'invalid_json' }, 400],
+  invalid_request: [
+    { code: 'invalid_request', field: 'newPassword', problem: 'newPassword is required.' },
+    400,
+  ],
+  origin_not_allowed: [{ code: 'origin_not_allowed' }, 403],
+  insufficient_claims: [
+    {
+      code: 'insufficient_claims',
+      claims: '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}',
+    },
+    401,
+  ],
+  interaction_required: [{ code: 'interaction_required' }, 401],
+  consent_required: [{ code: 'consent_required' }, 403],
+  token_exchange_rejected: [{ code: 'token_exchange_rejected', entraError: 'invalid_client' }, 502],
+  token_exchange_unavailable: [{ code: 'token_exchange_unavailable', retryAfter: '7' }, 503],
+  token_exchange_unreachable: [{ code: 'token_exchange_unreachable' }, 502],
+  token_exchange_timeout: [{ code: 'token_exchange_timeout' }, 504],
+  credential_unavailable: [{ code: 'credential_unavailable' }, 502],
+  graph_error: [
+    {
+      code: 'graph_error',
+      status: 400,
+      body: '{"error":{"code":"Request_BadRequest","message":"m"}}',
+      headers: { 'request-id': 'r' },
+    },
+    400,
+  ],
+  graph_unreachable: [{ code: 'graph_unreachable' }, 502],
+  graph_bad_response: [{ code: 'graph_bad_response' }, 502],
+  graph_timeout: [{ code: 'graph_timeout' }, 504],
+  server_misconfigured: [{ code: 'server_misconfigured' }, 500],
+  internal_error: [{ code: 'internal_error' }, 500],
+};
+
+describe('failureResponse', () => {
+  it.each(Object.entries(EXAMPLES))(
+    '%s answers its status with a JSON error in Graph shape',
+    (code, [failure, status]) => {
+      const response = failureResponse(failure, ctx);
+      expect(response.status).toBe(status);
+      expect(response.headers['Content-Type']).toBe('application/json; charset=utf-8');
+      const body = JSON.parse(response.body);
+      expect(typeof body.error.code).toBe('string');
+      expect(typeof body.error.message).toBe('string');
+      if (failure.code !== 'graph_error') expect(body.error.code).toBe(code);
+    },
+  );
+
+  it('challenges a missing token without an error code (RFC 6750 3.1)', () => {
+    expect(failureResponse({ code: 'missing_token' }, ctx).headers['WWW-Authenticate']).toBe(BASE);
+  });
+
+  it('challenges an invalid token with error="invalid_token" and a reason', () => {
+    expect(
+      failureResponse({ code: 'invalid_token', reason: 'audience' }, ctx).headers[
+        'WWW-Authenticate'
+      ],
+    ).toBe(
+      `${BASE}, error="invalid_token", error_description="The access token was not issued for this API."`,
+    );
+  });
+
+  it.each(['insufficient_scope', 'app_only_token'] as const)(
+    'challenges %s with the scope to request',
+    (code) => {
+      expect(failureResponse({ code }, ctx).headers['WWW-Authenticate']).toBe(
+        `${BASE}, error="insufficient_scope", scope="api://cid-1/access_as_user"`,
+      );
+    },
+  );
+
+  it('puts the base64 claims in both the challenge and the body', () => {
+    const claims = '{"access_token":{"capolids":{"essential":true,"values":["p1"]}}}';
+    const encoded = Buffer.from(claims).toString('base64');
+    const response = failureResponse({ code: 'insufficient_claims', claims }, ctx);
+    expect(response.headers['WWW-Authenticate']).toBe(
+      `${BASE}, error="insufficient_claims", claims="${encoded}"`,
+    );
+    expect(JSON.parse(response.body).error.claims).toBe(encoded);
+  });
+
+  it('relays a Graph error as it is, with its headers', () => {
+    const [failure] = EXAMPLES.graph_error;
+    const response = failureResponse(failure);
+    expect(response.body).toBe('{"error":{"code":"Request_BadRequest","message":"m"}}');
+    expect(response.headers['request-id']).toBe('r');
+  });
+
+  it('passes Entra Retry-After on', () => {
+    expect(
+      failureResponse({ code: 'token_exchange_unavailable', retryAfter: '7' }).headers[
+        'Retry-After'
+      ],
+    ).toBe('7');
+  });
+
+  it('names the field of a body problem in target', () => {
+    const [failure] = EXAMPLES.invalid_request;
+    expect(JSON.parse(failureResponse(failure).body).error).toEqual({
+      code: 'invalid_request',
+      message: 'newPassword is required.',
+      target: 'newPassword',
+    });
+  });
+});

@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    exclude: ['test/e2e/**', 'test/browser/**', 'node_modules/**'],
+    globalSetup: ['test/setup/emulators.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+  },
+});
