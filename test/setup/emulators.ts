@@ -1,1 +1,44 @@
-export default async function setup() {}
+import type { TestProject } from 'vitest/node';
+import { type Emulators, startEmulators } from '../../emulators/index.js';
+
+export interface EmulatorInfo {
+  entraUrl: string;
+  graphUrl: string;
+  caCertPath: string;
+  tenantId: string;
+  apiClientId: string;
+  apiClientCertificatePath: string;
+  managedIdentityClientId: string;
+  managedIdentityEndpoint: string;
+  managedIdentityHeader: string;
+  env: Record<string, string>;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    emulators: EmulatorInfo;
+  }
+}
+
+/**
+ * Starts the emulated Entra ID and Graph once for the whole run. Setting
+ * NODE_EXTRA_CA_CERTS here, before the test workers start, makes every worker
+ * (and so MSAL, jose and fetch in the code under test) trust their certificate.
+ */
+export default async function setup(project: TestProject) {
+  const emulators: Emulators = await startEmulators();
+  process.env.NODE_EXTRA_CA_CERTS = emulators.caCertPath;
+  project.provide('emulators', {
+    entraUrl: emulators.entraUrl,
+    graphUrl: emulators.graphUrl,
+    caCertPath: emulators.caCertPath,
+    tenantId: emulators.tenantId,
+    apiClientId: emulators.apiClientId,
+    apiClientCertificatePath: emulators.apiClientCertificatePath,
+    managedIdentityClientId: emulators.managedIdentityClientId,
+    managedIdentityEndpoint: emulators.managedIdentityEndpoint,
+    managedIdentityHeader: emulators.managedIdentityHeader,
+    env: emulators.env,
+  });
+  return () => emulators.close();
+}
