@@ -1,0 +1,99 @@
+// The Flex Consumption function app (Linux, Node.js 22) running as the user-assigned identity.
+// Shaped after infra/app/api.bicep of the Azure-Samples Flex Consumption quickstarts.
+
+param name string
+param location string = resourceGroup().location
+param tags object = {}
+param appServicePlanId string
+param storageAccountName string
+param deploymentStorageContainerName string
+param applicationInsightsName string
+param identityId string
+param identityClientId string
+@description('appId of the API app registration (the audience of incoming tokens, and the OBO client).')
+param apiClientId string
+param requiredScope string
+param corsAllowedOrigins string = ''
+param instanceMemoryMB int = 2048
+param maximumInstanceCount int = 100
+
+resource stg 'Microsoft.Storage/storageAccounts@2022-09-01' existing = {
+  name: storageAccountName
+}
+
+resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: applicationInsightsName
+}
+
+// environment().authentication.loginEndpoint ends with '/'; the app wants a bare https origin.
+var loginEndpoint = environment().authentication.loginEndpoint
+var authorityHost = endsWith(loginEndpoint, '/') ? substring(loginEndpoint, 0, length(loginEndpoint) - 1) : loginEndpoint
+
+// Every app setting of the function app, one `NAME: value` per line.
+// test/infra/app-settings.test.ts parses this object: each name must be a platform setting or one
+// the app reads (SETTING_NAMES in shared/config.ts). Keep it a single flat object literal.
+var appSettings = {
+  // Platform: host storage through the user-assigned identity (shared keys are disabled).
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identityClientId
+  AzureWebJobsStorage__blobServiceUri: stg.properties.primaryEndpoints.blob
+  // Platform: Application Insights with local auth disabled; the identity authenticates.
+  APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  // App: the API registration, and the identity used as its federated client credential.
+  AZURE_TENANT_ID: tenant().tenantId
+  AZURE_CLIENT_ID: apiClientId
+  MANAGED_IDENTITY_CLIENT_ID: identityClientId
+  // App: set deliberately so they follow this deployment (scope name, cloud) rather than defaults.
+  REQUIRED_SCOPE: requiredScope
+  AZURE_AUTHORITY_HOST: authorityHost
+  CORS_ALLOWED_ORIGINS: corsAllowedOrigins
+}
+
+module site 'br/public:avm/res/web/site:0.15.1' = {
+  name: '${name}-site'
+  params: {
+    kind: 'functionapp,linux'
+    name: name
+    location: location
+    tags: union(tags, { 'azd-service-name': 'api' }) // azd deploys service "api" to this resource
+    serverFarmResourceId: appServicePlanId
+    managedIdentities: {
+      systemAssigned: false
+      userAssignedResourceIds: [identityId]
+    }
+    clientAffinityEnabled: false
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${stg.properties.primaryEndpoints.blob}${deploymentStorageContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        instanceMemoryMB: instanceMemoryMB
+        maximumInstanceCount: maximumInstanceCount
+      }
+      runtime: {
+        name: 'node'
+        version: '22'
+      }
+    }
+    siteConfig: {
+      alwaysOn: false
+      // No platform CORS: the function answers preflights itself from CORS_ALLOWED_ORIGINS.
+      // Platform CORS with any origin would take precedence over the function's own headers.
+      cors: {
+        allowedOrigins: []
+      }
+    }
+    appSettingsKeyValuePairs: appSettings
+  }
+}
+
+output name string = site.outputs.name
+output defaultHostname string = site.outputs.defaultHostname

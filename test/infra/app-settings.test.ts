@@ -1,0 +1,229 @@
+// Keeps the deployment (infra/, azure.yaml) in step with the settings the app reads.
+// No Bicep compiler runs here: the checks read the source text, so infra/app/api.bicep keeps its
+// app settings in one flat `var appSettings = { ... }` literal, one `NAME: value` per line.
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, SETTING_NAMES } from '../../shared/config.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const read = (path: string): string => readFileSync(join(root, path), 'utf8');
+
+/** Settings owned by the Functions platform, not by the app. */
+const PLATFORM_PREFIXES = ['AzureWebJobsStorage__', 'APPLICATIONINSIGHTS_', 'FUNCTIONS_'];
+const isPlatform = (name: string): boolean => PLATFORM_PREFIXES.some((p) => name.startsWith(p));
+const appNames: readonly string[] = SETTING_NAMES;
+
+/** NAME -> Bicep value expression, from the `var appSettings = { ... }` block. */
+function parseAppSettings(bicep: string): Map<string, string> {
+  const lines = bicep.split(/\r?\n/);
+  const start = lines.findIndex((line) => /^var appSettings = \{\s*$/.test(line));
+  if (start < 0) throw new Error('infra/app/api.bicep has no `var appSettings = {` line');
+  const settings = new Map<string, string>();
+  for (let i = start + 1; i < lines.length; i++) {
+    const line = (lines[i] ?? '').trim();
+    if (line === '}') return settings;
+    if (line === '' || line.startsWith('//')) continue;
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(\S.*)$/.exec(line);
+    if (!match?.[1] || !match[2]) {
+      throw new Error(`api.bicep line ${i + 1}: expected one "NAME: value", got: ${line}`);
+    }
+    if (settings.has(match[1])) throw new Error(`api.bicep line ${i + 1}: ${match[1]} twice`);
+    settings.set(match[1], match[2].trim());
+  }
+  throw new Error('infra/app/api.bicep: `var appSettings = {` is never closed by a "}" line');
+}
+
+/** The value of a single-quoted Bicep string literal without interpolation, else undefined. */
+function bicepLiteral(expression: string): string | undefined {
+  const match = /^'([^'$]*)'$/.exec(expression);
+  return match ? match[1] : undefined;
+}
+
+function bicepFiles(dir: string): string[] {
+  return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return bicepFiles(path);
+    return entry.name.endsWith('.bicep') ? [path] : [];
+  });
+}
+
+/**
+ * Just enough YAML for azure.yaml: nested maps of plain or quoted scalars, indented with spaces.
+ * Anything else (lists, anchors, multi-line scalars, tabs) is refused rather than guessed at.
+ */
+function parseSimpleYaml(text: string): Record<string, unknown> {
+  const rootMap: Record<string, unknown> = {};
+  const stack: { indent: number; map: Record<string, unknown> }[] = [{ indent: -1, map: rootMap }];
+  text.split(/\r?\n/).forEach((raw, index) => {
+    if (raw.trim() === '' || raw.trim().startsWith('#')) return;
+    if (raw.includes('\t')) throw new Error(`azure.yaml line ${index + 1}: tab`);
+    const match = /^( *)([A-Za-z0-9_.-]+):(?: +(.*))?$/.exec(raw);
+    if (!match) throw new Error(`azure.yaml line ${index + 1}: unsupported: ${raw}`);
+    const indent = match[1]?.length ?? 0;
+    const key = match[2] ?? '';
+    while ((stack.at(-1)?.indent ?? -1) >= indent) stack.pop();
+    const parent = stack.at(-1);
+    if (!parent) throw new Error(`azure.yaml line ${index + 1}: bad indentation`);
+    if (key in parent.map) throw new Error(`azure.yaml line ${index + 1}: duplicate ${key}`);
+    const value = match[3]?.replace(/\s+#.*$/, '').trim();
+    if (value === undefined || value === '') {
+      const child: Record<string, unknown> = {};
+      parent.map[key] = child;
+      stack.push({ indent, map: child });
+    } else {
+      if (/^[[{&*!|>-]/.test(value)) throw new Error(`azure.yaml line ${index + 1}: unsupported`);
+      parent.map[key] = value.replace(/^'(.*)'$/, '$1').replace(/^"(.*)"$/, '$1');
+    }
+  });
+  return rootMap;
+}
+
+const apiBicep = read('infra/app/api.bicep');
+const mainBicep = read('infra/main.bicep');
+const settings = parseAppSettings(apiBicep);
+const names = [...settings.keys()];
+const scopeName = /^var apiScopeName = '([^']+)'/m.exec(mainBicep)?.[1];
+
+/** Plausible values for the app settings, as a deployment would produce them. */
+const DUMMY: Record<string, string> = {
+  AZURE_TENANT_ID: '11111111-1111-4111-8111-111111111111',
+  AZURE_CLIENT_ID: '22222222-2222-4222-8222-222222222222',
+  MANAGED_IDENTITY_CLIENT_ID: '33333333-3333-4333-8333-333333333333',
+  ALLOWED_TENANT_IDS: '44444444-4444-4444-8444-444444444444',
+  API_AUDIENCE: 'api://22222222-2222-4222-8222-222222222222',
+  AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.com', // loginEndpoint, trailing '/' cut
+  REQUIRED_SCOPE: scopeName ?? 'access_as_user',
+  CORS_ALLOWED_ORIGINS: '',
+  GRAPH_BASE_URL: 'https://graph.microsoft.com',
+  GRAPH_API_VERSION: 'v1.0',
+  GRAPH_SCOPE: 'https://graph.microsoft.com/.default',
+  GRAPH_TIMEOUT_MS: '10000',
+};
+
+/** The environment a deployment gives the app: Bicep literals as written, dummies for the rest. */
+function deployedEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, expression] of settings) {
+    const value = overrides[name] ?? bicepLiteral(expression) ?? DUMMY[name];
+    if (value === undefined && !isPlatform(name)) {
+      throw new Error(`add a plausible dummy value for ${name} to DUMMY in this test`);
+    }
+    env[name] = value ?? 'platform-value';
+  }
+  return env;
+}
+
+describe('function app settings in infra/app/api.bicep', () => {
+  it('are all either platform settings or settings the app reads', () => {
+    expect(names.length).toBeGreaterThan(0);
+    const unknown = names.filter((name) => !isPlatform(name) && !appNames.includes(name));
+    expect(unknown, 'not platform settings and not in SETTING_NAMES').toEqual([]);
+  });
+
+  it('include what the app needs to run with the managed identity, and no secret', () => {
+    for (const name of [
+      'AZURE_TENANT_ID',
+      'AZURE_CLIENT_ID',
+      'MANAGED_IDENTITY_CLIENT_ID',
+      'CORS_ALLOWED_ORIGINS',
+    ]) {
+      expect(names, name).toContain(name);
+    }
+    expect(names).not.toContain('AZURE_CLIENT_SECRET');
+    expect(names).not.toContain('AZURE_CLIENT_CERTIFICATE_PATH');
+    // The identity used for OBO is the one the host uses for storage.
+    expect(settings.get('MANAGED_IDENTITY_CLIENT_ID')).toBe(
+      settings.get('AzureWebJobsStorage__clientId'),
+    );
+  });
+
+  it('reach storage and Application Insights through the identity (Flex Consumption)', () => {
+    expect(settings.get('AzureWebJobsStorage__credential')).toBe("'managedidentity'");
+    expect(names).toContain('AzureWebJobsStorage__blobServiceUri');
+    expect(names).toContain('APPLICATIONINSIGHTS_CONNECTION_STRING');
+    expect(settings.get('APPLICATIONINSIGHTS_AUTHENTICATION_STRING')).toMatch(
+      /ClientId=\$\{identityClientId\};Authorization=AAD/,
+    );
+  });
+
+  it('are the only app settings the templates set', () => {
+    expect(apiBicep).toMatch(/^\s*appSettingsKeyValuePairs: appSettings$/m);
+    for (const file of bicepFiles('infra')) {
+      const text = read(file);
+      const uses = text.match(/appSettingsKeyValuePairs|Microsoft\.Web\/sites\/config/g) ?? [];
+      const expected = relative('infra', file) === join('app', 'api.bicep') ? 1 : 0;
+      expect(uses.length, file).toBe(expected);
+    }
+  });
+
+  it.each([
+    ['no CORS origin', ''],
+    ['a CORS origin', 'https://app.contoso.com'],
+  ])('load with loadConfig and the managed identity credential (%s)', (_label, cors) => {
+    const env = deployedEnv({ CORS_ALLOWED_ORIGINS: cors });
+    const result = loadConfig(env);
+    if (!result.ok) throw new Error(`${result.setting}: ${result.message}`);
+    expect(result.config.credential.kind).toBe('managedIdentity');
+    expect(result.config.credential).toMatchObject({
+      managedIdentityClientId: DUMMY.MANAGED_IDENTITY_CLIENT_ID,
+    });
+    expect(result.config.tenantId).toBe(DUMMY.AZURE_TENANT_ID);
+    expect(result.config.clientId).toBe(DUMMY.AZURE_CLIENT_ID);
+    expect(result.config.audiences).toContain(`api://${DUMMY.AZURE_CLIENT_ID}`);
+    expect(result.config.requiredScope).toBe(scopeName);
+    expect(result.config.corsAllowedOrigins).toEqual(cors ? [cors] : []);
+  });
+});
+
+describe('deployment configuration files', () => {
+  it('infra/main.parameters.json parses and only sets parameters main.bicep declares', () => {
+    const file = JSON.parse(read('infra/main.parameters.json')) as {
+      parameters: Record<string, { value: unknown }>;
+    };
+    const declared = [...mainBicep.matchAll(/^param (\w+) /gm)].map((m) => m[1]);
+    expect(Object.keys(file.parameters).length).toBeGreaterThan(0);
+    for (const [name, parameter] of Object.entries(file.parameters)) {
+      expect(declared, name).toContain(name);
+      expect(parameter).toHaveProperty('value');
+    }
+    expect(file.parameters.environmentName?.value).toMatch(/^\$\{AZURE_ENV_NAME\}$/);
+    expect(file.parameters.location?.value).toMatch(/^\$\{AZURE_LOCATION\}$/);
+  });
+
+  it('infra/bicepconfig.json enables the Microsoft Graph extension for every Graph template', () => {
+    const config = JSON.parse(read('infra/bicepconfig.json')) as {
+      extensions?: Record<string, string>;
+    };
+    expect(config.extensions?.microsoftGraphV1).toMatch(
+      /^br:mcr\.microsoft\.com\/bicep\/extensions\/microsoftgraph\/v1\.0:\d+\.\d+\.\d+$/,
+    );
+    const graphFiles = bicepFiles('infra').filter((file) =>
+      read(file).includes("'Microsoft.Graph/"),
+    );
+    expect(graphFiles.length).toBeGreaterThan(0);
+    for (const file of graphFiles) {
+      expect(read(file), file).toMatch(/^extension microsoftGraphV1$/m);
+    }
+  });
+
+  it('azure.yaml parses and deploys this project as the TypeScript function "api"', () => {
+    const azure = parseSimpleYaml(read('azure.yaml'));
+    expect(azure.name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+    const services = azure.services as Record<string, Record<string, unknown>>;
+    expect(Object.keys(services)).toEqual(['api']);
+    expect(services.api).toMatchObject({ project: '.', language: 'ts', host: 'function' });
+    // Compiled locally: .funcignore keeps *.ts and tsconfig out of the zip, so Azure cannot build.
+    expect(services.api?.remoteBuild).toBe('false');
+    const prepackage = (
+      services.api?.hooks as Record<string, Record<string, Record<string, string>>>
+    )?.prepackage;
+    for (const os of ['posix', 'windows']) {
+      expect(prepackage?.[os]?.run, os).toMatch(/npm ci.*npm run build/);
+    }
+    // azd zips the project; the Functions host loads what `npm run build` wrote.
+    const pkg = JSON.parse(read('package.json')) as { main?: string };
+    expect(pkg.main).toBe('dist/functions/*.js');
+  });
+});
