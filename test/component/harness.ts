@@ -44,7 +44,8 @@ export async function call(handler: Handler, options: CallOptions = {}): Promise
   if (contentType !== null) headers['content-type'] = contentType;
   if (options.authorization !== undefined) headers.authorization = options.authorization;
   else if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-  const text = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+  const text =
+    options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   const request = new HttpRequest({
     method: options.method ?? 'POST',
     url: 'http://localhost:7071/api/me/changePassword',
@@ -73,7 +74,10 @@ export async function call(handler: Handler, options: CallOptions = {}): Promise
   return {
     status: response.status ?? 200,
     headers: Object.fromEntries(
-      Object.entries((response.headers ?? {}) as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v]),
+      Object.entries((response.headers ?? {}) as Record<string, string>).map(([k, v]) => [
+        k.toLowerCase(),
+        v,
+      ]),
     ),
     body,
     json,

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { call, newHandler } from './harness.js';
+
+describe('a missing or malformed setting', () => {
+  it('is logged once, naming the setting, and every request gets a JSON 500 revealing nothing', async () => {
+    const handler = newHandler({ AZURE_CLIENT_ID: 'not-a-guid' });
+    const replies = [
+      await call(handler),
+      await call(handler),
+      await call(handler, { method: 'OPTIONS' }),
+    ];
+    for (const reply of replies) {
+      expect(reply.status).toBe(500);
+      expect(reply.json?.error?.code).toBe('server_misconfigured');
+      expect(reply.body).not.toContain('AZURE_CLIENT_ID');
+      expect(reply.body).not.toContain('not-a-guid');
+      expect(reply.headers['cache-control']).toBe('no-store');
+    }
+    const logged = replies.flatMap((r) => r.logs);
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toContain('setting=AZURE_CLIENT_ID');
+    expect(logged[0]).toContain(`invocationId=${replies[0]?.invocationId}`);
+    expect(logged[0]).not.toContain('not-a-guid');
+  });
+
+  it('never echoes a secret-bearing setting', async () => {
+    const handler = newHandler({ MANAGED_IDENTITY_CLIENT_ID: 'also-set' });
+    const reply = await call(handler);
+    expect(reply.status).toBe(500);
+    expect(reply.logs.join('\n')).not.toMatch(/emu8Q|also-set/);
+  });
+});

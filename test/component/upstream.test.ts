@@ -1,0 +1,248 @@
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  addFailure,
+  clearFailures,
+  createUser,
+  getStats,
+  getUser,
+  mintToken,
+  resetStats,
+} from '../../emulators/control-client.js';
+import { call, emulators, entraUrl, newHandler, uniqueUsername } from './harness.js';
+
+const handler = newHandler();
+const username = uniqueUsername('upstream');
+const PASSWORD = 'Old-Passw0rd!';
+const change = { currentPassword: PASSWORD, newPassword: 'Never-Applied1!' };
+
+beforeAll(async () => {
+  await createUser(entraUrl, { username, password: PASSWORD });
+});
+beforeEach(async () => {
+  await clearFailures(entraUrl);
+  await resetStats(entraUrl);
+});
+
+async function send(target = handler, extra: Parameters<typeof call>[1] = {}) {
+  return call(target, { token: await mintToken(entraUrl, { username }), body: change, ...extra });
+}
+
+describe('success', () => {
+  it('changes the password, answers 204 with no body, and relays the correlation headers', async () => {
+    const own = uniqueUsername('happy');
+    await createUser(entraUrl, { username: own, password: PASSWORD });
+    const token = await mintToken(entraUrl, { username: own });
+    const reply = await call(handler, {
+      token,
+      body: { currentPassword: PASSWORD, newPassword: 'Brand-New-Passw0rd!' },
+      headers: { 'client-request-id': 'spa-correlation-1' },
+    });
+    expect(reply.status).toBe(204);
+    expect(reply.body).toBe('');
+    expect(reply.headers['cache-control']).toBe('no-store');
+    expect(reply.headers['client-request-id']).toBe('spa-correlation-1');
+    expect(reply.headers['request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    const user = await getUser(entraUrl, own);
+    expect(user.password).toBe('Brand-New-Passw0rd!');
+    expect(user.passwordChanges).toBe(1);
+    const stats = await getStats(entraUrl);
+    expect(stats.token).toBe(1);
+    expect(stats.graph).toBe(1);
+    expect(stats.graphCalls.at(-1)).toEqual({
+      oid: user.oid,
+      clientRequestId: 'spa-correlation-1',
+      status: 204,
+    });
+    expect(
+      reply.logs.some((line) => line.includes(`graphRequestId=${reply.headers['request-id']}`)),
+    ).toBe(true);
+  });
+
+  it('replaces a client-request-id that is not a plain id', async () => {
+    const reply = await send(handler, {
+      headers: { 'client-request-id': 'not a plain id <script>' },
+      body: { currentPassword: 'wrong', newPassword: 'x' },
+    });
+    expect(reply.headers['client-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('uses GRAPH_API_VERSION=beta', async () => {
+    const beta = newHandler({ GRAPH_API_VERSION: 'beta' });
+    const reply = await call(beta, {
+      token: await mintToken(entraUrl, { username }),
+      body: { currentPassword: 'wrong', newPassword: 'x' },
+    });
+    expect(reply.json?.error?.code).toBe('Request_BadRequest');
+  });
+});
+
+describe("Graph's answers are relayed", () => {
+  it('a wrong current password: 400 with Graph body and request-id', async () => {
+    const reply = await send(handler, {
+      body: { currentPassword: 'Wrong-Passw0rd!', newPassword: 'X-Passw0rd!1' },
+    });
+    expect(reply.status).toBe(400);
+    expect(reply.json?.error?.code).toBe('Request_BadRequest');
+    expect(reply.headers['request-id']).toBeTruthy();
+    expect(reply.headers['content-type']).toContain('application/json');
+    expect(reply.body).not.toContain('Wrong-Passw0rd!');
+  });
+
+  it('a password that fails complexity: 400', async () => {
+    const reply = await send(handler, {
+      body: { currentPassword: PASSWORD, newPassword: 'short' },
+    });
+    expect(reply.status).toBe(400);
+    expect(reply.json?.error?.message).toContain('complexity');
+  });
+
+  it('throttling: 429 with Retry-After', async () => {
+    await addFailure(entraUrl, { target: 'graph', mode: 'throttle', retryAfterSeconds: 17 });
+    const reply = await send();
+    expect(reply.status).toBe(429);
+    expect(reply.headers['retry-after']).toBe('17');
+    expect(reply.json?.error?.code).toBeTruthy();
+  });
+
+  it('unavailable: 503 with Retry-After', async () => {
+    await addFailure(entraUrl, { target: 'graph', mode: 'unavailable', retryAfterSeconds: 5 });
+    const reply = await send();
+    expect(reply.status).toBe(503);
+    expect(reply.headers['retry-after']).toBe('5');
+  });
+
+  it('forbidden: 403 Authorization_RequestDenied', async () => {
+    await addFailure(entraUrl, { target: 'graph', mode: 'forbidden' });
+    const reply = await send();
+    expect(reply.status).toBe(403);
+    expect(reply.json?.error?.code).toBe('Authorization_RequestDenied');
+  });
+
+  it('a Continuous Access Evaluation challenge: 401 with Graph WWW-Authenticate', async () => {
+    await addFailure(entraUrl, { target: 'graph', mode: 'cae' });
+    const reply = await send();
+    expect(reply.status).toBe(401);
+    expect(reply.headers['www-authenticate']).toMatch(
+      /error="insufficient_claims", claims="[A-Za-z0-9+/=]+"/,
+    );
+  });
+});
+
+describe('Graph failures map to deliberate statuses and are never retried', () => {
+  it.each([
+    ['a connection reset', 'reset', 502, 'graph_unreachable'],
+    ['a non-JSON answer', 'non_json', 502, 'graph_bad_response'],
+  ] as const)('%s: %s', async (_, mode, status, code) => {
+    await addFailure(entraUrl, { target: 'graph', mode });
+    const reply = await send();
+    expect(reply.status).toBe(status);
+    expect(reply.json?.error?.code).toBe(code);
+    expect((await getStats(entraUrl)).graph).toBe(1);
+  });
+
+  it('slower than GRAPH_TIMEOUT_MS: 504', async () => {
+    const impatient = newHandler({ GRAPH_TIMEOUT_MS: '300' });
+    await addFailure(entraUrl, { target: 'graph', mode: 'hang' });
+    const started = Date.now();
+    const reply = await send(impatient);
+    expect(reply.status).toBe(504);
+    expect(reply.json?.error?.code).toBe('graph_timeout');
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect((await getStats(entraUrl)).graph).toBe(1);
+  });
+
+  it('unreachable: 502', async () => {
+    const nowhere = newHandler({ GRAPH_BASE_URL: 'https://127.0.0.1:9' });
+    const reply = await send(nowhere);
+    expect(reply.status).toBe(502);
+    expect(reply.json?.error?.code).toBe('graph_unreachable');
+  });
+});
+
+describe('the On-Behalf-Of exchange', () => {
+  it('interaction_required: 401 insufficient_claims with the claims in the challenge and the body', async () => {
+    await addFailure(entraUrl, { target: 'token', mode: 'interaction_required' });
+    const reply = await send();
+    expect(reply.status).toBe(401);
+    const claims = reply.json?.error?.claims as string;
+    expect(JSON.parse(Buffer.from(claims, 'base64').toString())).toHaveProperty('access_token');
+    expect(reply.headers['www-authenticate']).toBe(
+      `Bearer realm="", authorization_uri="${emulators.entraUrl}/${emulators.tenantId}/oauth2/v2.0/authorize", client_id="${emulators.apiClientId}", error="insufficient_claims", claims="${claims}"`,
+    );
+    expect((await getStats(entraUrl)).graph).toBe(0);
+  });
+
+  it('a user under an MFA policy succeeds once the token carries MFA', async () => {
+    const mfaUser = uniqueUsername('mfa');
+    await createUser(entraUrl, { username: mfaUser, password: PASSWORD, mfaRequired: true });
+    const body = { currentPassword: PASSWORD, newPassword: 'After-Mfa-Passw0rd!' };
+    const first = await call(handler, {
+      token: await mintToken(entraUrl, { username: mfaUser }),
+      body,
+    });
+    expect(first.status).toBe(401);
+    expect(first.json?.error?.code).toBe('insufficient_claims');
+    const retry = await call(handler, {
+      token: await mintToken(entraUrl, { username: mfaUser, mfa: true }),
+      body,
+    });
+    expect(retry.status).toBe(204);
+  });
+
+  it('consent_required: 403 saying an administrator must consent', async () => {
+    await addFailure(entraUrl, { target: 'token', mode: 'consent_required' });
+    const reply = await send();
+    expect(reply.status).toBe(403);
+    expect(reply.json?.error?.code).toBe('consent_required');
+    expect(reply.json?.error?.message).toMatch(/administrator/);
+  });
+
+  it.each([
+    ['a 500', 'server_error', 503, 'token_exchange_unavailable'],
+    ['a 503', 'unavailable', 503, 'token_exchange_unavailable'],
+    ['a connection reset', 'reset', 502, 'token_exchange_unreachable'],
+  ] as const)('Entra answering %s: %s', async (_, mode, status, code) => {
+    await addFailure(entraUrl, { target: 'token', mode, retryAfterSeconds: 9 });
+    const reply = await send();
+    expect(reply.status).toBe(status);
+    expect(reply.json?.error?.code).toBe(code);
+    if (mode === 'unavailable') expect(reply.headers['retry-after']).toBe('9');
+    expect((await getStats(entraUrl)).graph).toBe(0);
+  });
+
+  it('Entra too slow: 504', async () => {
+    const impatient = newHandler({ GRAPH_TIMEOUT_MS: '300' });
+    await addFailure(entraUrl, { target: 'token', mode: 'hang' });
+    const reply = await send(impatient);
+    expect(reply.status).toBe(504);
+    expect(reply.json?.error?.code).toBe('token_exchange_timeout');
+  });
+
+  it('a wrong client secret: 502, the configuration is at fault, not the caller', async () => {
+    const wrong = newHandler({ AZURE_CLIENT_SECRET: 'not-the-secret' });
+    const reply = await send(wrong);
+    expect(reply.status).toBe(502);
+    expect(reply.json?.error?.code).toBe('token_exchange_rejected');
+    expect(reply.logs.join('\n')).toContain('invalid_client');
+  });
+
+  it('authenticates with a certificate', async () => {
+    const cert = newHandler({
+      AZURE_CLIENT_SECRET: undefined,
+      AZURE_CLIENT_CERTIFICATE_PATH: emulators.apiClientCertificatePath,
+    });
+    const reply = await send(cert, { body: { currentPassword: 'wrong', newPassword: 'x' } });
+    expect(reply.json?.error?.code).toBe('Request_BadRequest');
+    expect((await getStats(entraUrl)).token).toBe(1);
+  });
+
+  it('makes one token request per call and no discovery', async () => {
+    const fresh = newHandler();
+    for (let i = 0; i < 5; i++)
+      await send(fresh, { body: { currentPassword: 'wrong', newPassword: 'x' } });
+    const stats = await getStats(entraUrl);
+    expect(stats.token).toBe(5);
+    expect(stats.discovery).toBe(0);
+    expect(stats.instanceDiscovery).toBe(0);
+  });
+});
