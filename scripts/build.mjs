@@ -25,6 +25,8 @@ await build({
   // Provided at run time by the Functions Node.js worker.
   external: ['@azure/functions-core'],
   // Some bundled CommonJS dependencies call require(); give the ES module one.
-  banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+  banner: {
+    js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);",
+  },
   logLevel: 'warning',
 });

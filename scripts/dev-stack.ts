@@ -1,0 +1,158 @@
+// The local stack of `npm run dev`, also started by the e2e suite: build, Entra ID and Graph
+// emulators, and the function app on them. close() stops all of it.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEMO_USERNAME, type Emulators, startEmulators } from '../emulators/index.js';
+import { loadConfig } from '../shared/config.js';
+import { type AppProcess, type HostKind, startApp } from './app-process.js';
+import { buildApp } from './build-app.js';
+import { findCoreTools, INSTALL_CORE_TOOLS } from './core-tools.js';
+import { type DevInfo, removeDevInfo, writeDevInfo } from './dev-info.js';
+import { DevError } from './errors.js';
+import { DEFAULT_STATE_DIR, ROOT } from './paths.js';
+import { freePort, isPortFree, PortInUseError } from './ports.js';
+
+export const DEFAULT_PORTS = { app: 7071, entra: 7443, graph: 7444 } as const;
+/** The origin of a local SPA dev server (Vite's default), allowed by CORS in the dev stack. */
+export const DEV_SPA_ORIGIN = 'http://localhost:5173';
+
+export interface DevStackOptions {
+  /** 0 = any free port. Defaults: DEFAULT_PORTS. */
+  appPort?: number;
+  entraPort?: number;
+  graphPort?: number;
+  /** Certificates, dev.json and func's copy of the app; default .emulators/. */
+  stateDir?: string;
+  /** 'auto' (default): func when Core Tools is on PATH, else the local host. */
+  host?: HostKind | 'auto';
+  /** Run `npm run build` first (default true). */
+  build?: boolean;
+  /** 'inherit' (default), or a file that collects the output of the build and the app. */
+  output?: 'inherit' | string;
+  /** Added to, or replacing, the emulator settings. */
+  settings?: Record<string, string>;
+}
+
+export interface DevStack {
+  info: DevInfo;
+  emulators: Emulators;
+  app: AppProcess;
+  close(): Promise<void>;
+}
+
+/** The app settings that point the app at the emulators, with the client secret as credential. */
+export function emulatorSettings(emulators: Emulators): Record<string, string> {
+  const { NODE_EXTRA_CA_CERTS: _caCert, ...settings } = emulators.env;
+  return { ...settings, CORS_ALLOWED_ORIGINS: DEV_SPA_ORIGIN };
+}
+
+/** The same, with the managed identity (App Service protocol) as credential instead. */
+export function managedIdentitySettings(emulators: Emulators): Record<string, string> {
+  const { AZURE_CLIENT_SECRET: _secret, ...settings } = emulatorSettings(emulators);
+  return {
+    ...settings,
+    MANAGED_IDENTITY_CLIENT_ID: emulators.managedIdentityClientId,
+    IDENTITY_ENDPOINT: emulators.managedIdentityEndpoint,
+    IDENTITY_HEADER: emulators.managedIdentityHeader,
+  };
+}
+
+/** e.g. /api/me/changePassword, with host.json's route prefix. */
+export function changePasswordPath(): string {
+  const host = JSON.parse(readFileSync(join(ROOT, 'host.json'), 'utf8')) as {
+    extensions?: { http?: { routePrefix?: string } };
+  };
+  const prefix = host.extensions?.http?.routePrefix ?? 'api';
+  return `/${[prefix, 'me/changePassword'].filter(Boolean).join('/')}`;
+}
+
+export function chooseHost(host: HostKind | 'auto'): HostKind {
+  if (host === 'auto') return findCoreTools() ? 'func' : 'local';
+  if (host === 'func' && !findCoreTools()) throw new DevError(INSTALL_CORE_TOOLS);
+  return host;
+}
+
+async function checkPorts(ports: { app: number; entra: number; graph: number }): Promise<void> {
+  const checks = [
+    [ports.app, 'function app', '--port'],
+    [ports.entra, 'Entra ID emulator', '--entra-port'],
+    [ports.graph, 'Graph emulator', '--graph-port'],
+  ] as const;
+  for (const [port, role, flag] of checks) {
+    if (port !== 0 && !(await isPortFree(port))) throw new PortInUseError(port, role, flag);
+  }
+}
+
+export async function startDevStack(options: DevStackOptions = {}): Promise<DevStack> {
+  const ports = {
+    app: options.appPort ?? DEFAULT_PORTS.app,
+    entra: options.entraPort ?? DEFAULT_PORTS.entra,
+    graph: options.graphPort ?? DEFAULT_PORTS.graph,
+  };
+  const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
+  const output = options.output ?? 'inherit';
+  // Fail fast, before the build, on what would fail later anyway.
+  await checkPorts(ports);
+  const host = chooseHost(options.host ?? 'auto');
+  if (options.build !== false) await buildApp(output);
+
+  const emulators = await startEmulators({
+    entraPort: ports.entra,
+    graphPort: ports.graph,
+    stateDir,
+  }).catch((error: NodeJS.ErrnoException & { port?: number }) => {
+    if (error.code !== 'EADDRINUSE') throw error;
+    const entra = error.port === ports.entra;
+    throw new PortInUseError(
+      error.port ?? 0,
+      entra ? 'Entra ID emulator' : 'Graph emulator',
+      entra ? '--entra-port' : '--graph-port',
+    );
+  });
+  try {
+    const settings = { ...emulatorSettings(emulators), ...options.settings };
+    // The check the function makes on its first request, now, with the setting's name.
+    const config = loadConfig(settings);
+    if (!config.ok) throw new DevError(`App settings: ${config.message}.`);
+    const probePath = changePasswordPath();
+    const app = await startApp({
+      host,
+      port: ports.app || (await freePort()),
+      settings,
+      caCertPath: emulators.caCertPath,
+      probePath,
+      stateDir,
+      output,
+    });
+    const info: DevInfo = {
+      pid: process.pid,
+      host,
+      appPid: app.pid,
+      appUrl: app.url,
+      changePasswordUrl: `${app.url}${probePath}`,
+      entraUrl: emulators.entraUrl,
+      graphUrl: emulators.graphUrl,
+      caCertPath: emulators.caCertPath,
+      tenantId: emulators.tenantId,
+      apiClientId: emulators.apiClientId,
+      spaClientId: emulators.spaClientId,
+      apiScope: `api://${emulators.apiClientId}/access_as_user`,
+      demoUsername: DEMO_USERNAME,
+      settings,
+    };
+    writeDevInfo(stateDir, info);
+    let closing: Promise<void> | undefined;
+    const close = () => {
+      closing ??= (async () => {
+        removeDevInfo(stateDir);
+        await app.stop();
+        await emulators.close();
+      })();
+      return closing;
+    };
+    return { info, emulators, app, close };
+  } catch (error) {
+    await emulators.close();
+    throw error;
+  }
+}

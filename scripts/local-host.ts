@@ -1,0 +1,174 @@
+// A small stand-in for the Azure Functions host, for machines without Core Tools (`func`).
+// Run by `npm run dev` as a child process (scripts/app-process.ts) with the app settings, NODE_PATH
+// and NODE_EXTRA_CA_CERTS in its environment: it loads package.json "main" as the Functions
+// Node.js worker does, then serves the HTTP functions on http://127.0.0.1:<port>/<routePrefix>/...
+// Usage: node --import tsx scripts/local-host.ts [--port 7071] [--root .]
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { resolve } from 'node:path';
+import { format, parseArgs } from 'node:util';
+import type { HttpResponseInit, HttpResponse as HttpResponseType } from '@azure/functions';
+import azureFunctions from '@azure/functions';
+import { type HttpFunction, type LoadedApp, loadApp } from './local-host/load-app.js';
+
+const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;
+
+/** The Functions host's default request body limit (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT). */
+const MAX_BODY_BYTES = 100 * 1024 * 1024;
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '7071' },
+    root: { type: 'string', default: '.' },
+  },
+});
+const port = Number(values.port);
+const root = resolve(values.root);
+
+const log = (line: string) => console.log(`[${new Date().toISOString()}] ${line}`);
+
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function headersOf(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
+
+/** The bundle has its own copy of HttpResponse, so recognise one by its shape, not instanceof. */
+function toResponse(result: unknown): HttpResponseType {
+  const isResponse =
+    typeof result === 'object' &&
+    result !== null &&
+    'arrayBuffer' in result &&
+    (result as { headers?: unknown }).headers instanceof Headers;
+  return isResponse
+    ? (result as HttpResponseType)
+    : new HttpResponse((result ?? {}) as HttpResponseInit);
+}
+
+async function invoke(
+  fn: HttpFunction,
+  req: IncomingMessage,
+  res: ServerResponse,
+  params: Record<string, string>,
+): Promise<void> {
+  const body = await readBody(req);
+  if (body === undefined) {
+    res.writeHead(413).end();
+    return;
+  }
+  const invocationId = randomUUID();
+  const started = performance.now();
+  log(`Executing 'Functions.${fn.name}' (Id=${invocationId}) ${req.method} ${req.url}`);
+  const context = new InvocationContext({
+    invocationId,
+    functionName: fn.name,
+    logHandler: (level, ...args) => log(`[${level}] ${format(...args)}`),
+  });
+  let outcome = 'Succeeded';
+  try {
+    const request = new HttpRequest({
+      method: req.method ?? 'GET',
+      url: `http://${req.headers.host ?? `localhost:${port}`}${req.url ?? '/'}`,
+      headers: headersOf(req),
+      params,
+      body: { bytes: body },
+    });
+    const response = toResponse(await fn.handler(request, context));
+    if (response.cookies.length > 0) log('[warning] the local host ignores response.cookies');
+    const bytes = Buffer.from(await response.arrayBuffer());
+    for (const [name, value] of response.headers) {
+      if (name !== 'set-cookie') res.setHeader(name, value);
+    }
+    const setCookies = response.headers.getSetCookie();
+    if (setCookies.length > 0) res.setHeader('set-cookie', setCookies);
+    if (bytes.length > 0) res.setHeader('content-length', bytes.length);
+    res.writeHead(response.status).end(bytes);
+  } catch (error) {
+    // As in the Functions host: the caller gets a bare 500, the log gets the error.
+    outcome = 'Failed';
+    log(`[error] ${fn.name} failed: ${error instanceof Error ? error.stack : String(error)}`);
+    if (!res.headersSent) res.writeHead(500);
+    res.end();
+  }
+  const duration = Math.round(performance.now() - started);
+  log(
+    `Executed 'Functions.${fn.name}' (${outcome}, Id=${invocationId}, Duration=${duration}ms) ${res.statusCode}`,
+  );
+}
+
+function route(app: LoadedApp, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { pathname } = new URL(req.url ?? '/', 'http://localhost');
+  const matches = app.functions.flatMap((fn) => {
+    const params = fn.match(pathname);
+    return params ? [{ fn, params }] : [];
+  });
+  if (matches.length === 0) {
+    res.writeHead(404).end();
+    return Promise.resolve();
+  }
+  const method = (req.method ?? 'GET').toUpperCase();
+  const found = matches.find(({ fn }) => fn.methods.includes(method));
+  if (!found) {
+    const allow = [...new Set(matches.flatMap(({ fn }) => fn.methods))].join(', ');
+    res.writeHead(405, { Allow: allow }).end();
+    return Promise.resolve();
+  }
+  return invoke(found.fn, req, res, found.params);
+}
+
+let app: LoadedApp;
+try {
+  app = await loadApp(root);
+} catch (error) {
+  console.error(`Local host: cannot load the app: ${(error as Error).message}`);
+  process.exit(1);
+}
+for (const warning of app.warnings) log(`[warning] ${warning}`);
+
+const server = createServer((req, res) => {
+  route(app, req, res).catch((error: unknown) => {
+    log(`[error] ${String(error)}`);
+    if (!res.headersSent) res.writeHead(500);
+    res.end();
+  });
+});
+server.on('error', (error: NodeJS.ErrnoException) => {
+  console.error(
+    error.code === 'EADDRINUSE'
+      ? `Local host: port ${port} is already in use.`
+      : `Local host: ${error.message}`,
+  );
+  process.exit(1);
+});
+server.listen(port, '127.0.0.1', () => {
+  const lines = app.functions.map(
+    (fn) => `        ${fn.name}: [${fn.methods.join(',')}] http://localhost:${port}${fn.path}`,
+  );
+  console.log(`\nFunctions (local host):\n\n${lines.join('\n')}\n`);
+});
+
+let closing = false;
+function shutdown(): void {
+  if (closing) return;
+  closing = true;
+  server.close(() => process.exit(0));
+  server.closeAllConnections();
+  setTimeout(() => process.exit(0), 2000).unref();
+}
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);
+// The parent's IPC channel closes when it dies, however it dies: never outlive it.
+process.on('disconnect', shutdown);
