@@ -1,12 +1,13 @@
 import { generateKeyPair, SignJWT } from 'jose';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { API_CUSTOM_APP_ID_URI, GUEST_TENANT_ID } from '../../emulators/constants.js';
 import { createUser, getStats, mintToken, resetStats } from '../../emulators/control-client.js';
 import { call, emulators, entraUrl, newHandler, uniqueUsername } from './harness.js';
 
 const handler = newHandler();
 const username = uniqueUsername('token');
 const body = { currentPassword: 'Old-Passw0rd!', newPassword: 'New-Passw0rd!1' };
-const OTHER_TENANT = '0d9e8f7a-6b5c-4d3e-2f1a-0b9c8d7e6f5a';
+const OTHER_TENANT = GUEST_TENANT_ID;
 
 beforeAll(async () => {
   await createUser(entraUrl, { username, password: body.currentPassword });
@@ -169,8 +170,8 @@ describe('audiences and tenants', () => {
   });
 
   it('accepts API_AUDIENCE and nothing else extra', async () => {
-    const custom = newHandler({ API_AUDIENCE: 'https://pw.contoso.test' });
-    const ok = await mintToken(entraUrl, { username, audience: 'https://pw.contoso.test' });
+    const custom = newHandler({ API_AUDIENCE: API_CUSTOM_APP_ID_URI });
+    const ok = await mintToken(entraUrl, { username, audience: API_CUSTOM_APP_ID_URI });
     expect(
       (await call(custom, { token: ok, body: { currentPassword: 'wrong', newPassword: 'x' } }))
         .status,
