@@ -13,6 +13,7 @@ import type {
 
 const TOKEN_MODES: readonly TokenFailureMode[] = [
   'interaction_required',
+  'claims_challenge',
   'consent_required',
   'server_error',
   'unavailable',

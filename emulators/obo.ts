@@ -158,6 +158,16 @@ function scriptedError(failure: Failure): EntraError | undefined {
   switch (failure.mode) {
     case 'interaction_required':
       return MFA_REQUIRED;
+    case 'claims_challenge':
+      // The other way Entra asks for more: invalid_grant (no suberror) carrying claims.
+      return {
+        status: 400,
+        error: 'invalid_grant',
+        code: 50079,
+        message:
+          'Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication.',
+        claims: JSON.stringify({ access_token: { acrs: { essential: true, value: 'c1' } } }),
+      };
     case 'consent_required':
       return {
         status: 400,

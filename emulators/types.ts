@@ -49,6 +49,8 @@ export interface MintTokenResponse {
 
 export type TokenFailureMode =
   | 'interaction_required'
+  /** invalid_grant (AADSTS50079) with claims and no suberror. */
+  | 'claims_challenge'
   | 'consent_required'
   | 'server_error'
   | 'unavailable'

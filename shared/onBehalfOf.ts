@@ -11,11 +11,29 @@ import type { Caller } from './accessToken.js';
 import type { ClientCredential, Config } from './config.js';
 import { type Failure, fail, type Result } from './failures.js';
 
-/** What one exchange saw on the wire, to tell Entra's refusals from its outages. */
+/**
+ * What one exchange saw on the wire, to tell Entra's refusals from its outages.
+ * MSAL keeps `claims` only on errors it classes as interaction required, but Entra
+ * also sends them with a plain invalid_grant (e.g. AADSTS50079): read the answer itself.
+ */
 interface WireObservation {
   status?: number;
   retryAfter?: string;
   transport?: 'timeout' | 'unreachable';
+  error?: string;
+  suberror?: string;
+  errorCodes?: number[];
+  claims?: string;
+}
+
+function observeError(seen: WireObservation, body: unknown): void {
+  if (typeof body !== 'object' || body === null) return;
+  const { error, suberror, error_codes, claims } = body as Record<string, unknown>;
+  if (typeof error === 'string') seen.error = error;
+  if (typeof suberror === 'string') seen.suberror = suberror;
+  if (Array.isArray(error_codes))
+    seen.errorCodes = error_codes.filter((c) => typeof c === 'number');
+  if (typeof claims === 'string' && claims !== '') seen.claims = claims;
 }
 
 /**
@@ -46,6 +64,7 @@ function observedNetworkClient(timeoutMs: number, seen: WireObservation): INetwo
     let body: unknown = {};
     try {
       body = JSON.parse(await response.text());
+      if (!response.ok) observeError(seen, body);
     } catch (error) {
       if ((error as Error).name === 'TimeoutError') seen.transport = 'timeout';
     }
@@ -130,23 +149,22 @@ function classify(error: unknown, seen: WireObservation): Failure {
     return { code: 'token_exchange_unavailable', retryAfter: seen.retryAfter };
   }
   const authError = error as Partial<AuthError> & { errorNo?: string; claims?: string };
+  const entraError = seen.error ?? authError.errorCode;
   const isConsent =
-    authError.errorCode === 'consent_required' ||
-    authError.subError === 'consent_required' ||
+    entraError === 'consent_required' ||
+    (seen.suberror ?? authError.subError) === 'consent_required' ||
+    seen.errorCodes?.includes(65001) ||
     authError.errorNo === '65001';
   if (isConsent) return { code: 'consent_required' };
-  if (error instanceof InteractionRequiredAuthError) {
-    return error.claims
-      ? { code: 'insufficient_claims', claims: error.claims }
-      : { code: 'interaction_required' };
-  }
-  if (authError.errorCode === 'invalid_grant') {
+  const claims = seen.claims ?? (error instanceof InteractionRequiredAuthError ? error.claims : '');
+  if (claims) return { code: 'insufficient_claims', claims };
+  if (error instanceof InteractionRequiredAuthError) return { code: 'interaction_required' };
+  if (entraError === 'invalid_grant') {
     return { code: 'invalid_token', reason: 'rejected_by_identity_provider' };
   }
-  const entraError = [authError.errorCode, authError.errorNo && `AADSTS${authError.errorNo}`]
-    .filter(Boolean)
-    .join(' ');
-  return { code: 'token_exchange_rejected', entraError: entraError || 'unknown' };
+  const aadsts = seen.errorCodes?.[0] ?? authError.errorNo;
+  const detail = [entraError, aadsts && `AADSTS${aadsts}`].filter(Boolean).join(' ');
+  return { code: 'token_exchange_rejected', entraError: detail || 'unknown' };
 }
 
 /**

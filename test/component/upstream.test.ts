@@ -172,6 +172,16 @@ describe('the On-Behalf-Of exchange', () => {
     expect((await getStats(entraUrl)).graph).toBe(0);
   });
 
+  it('invalid_grant carrying claims (AADSTS50079, no suberror) is a claims challenge too', async () => {
+    await addFailure(entraUrl, { target: 'token', mode: 'claims_challenge' });
+    const reply = await send();
+    expect(reply.status).toBe(401);
+    expect(reply.json?.error?.code).toBe('insufficient_claims');
+    const claims = JSON.parse(Buffer.from(reply.json?.error?.claims ?? '', 'base64').toString());
+    expect(claims).toEqual({ access_token: { acrs: { essential: true, value: 'c1' } } });
+    expect(reply.headers['www-authenticate']).toContain('error="insufficient_claims"');
+  });
+
   it('a user under an MFA policy succeeds once the token carries MFA', async () => {
     const mfaUser = uniqueUsername('mfa');
     await createUser(entraUrl, { username: mfaUser, password: PASSWORD, mfaRequired: true });
