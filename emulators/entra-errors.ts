@@ -16,7 +16,7 @@ export interface EntraError {
 }
 
 // Entra prints timestamps as "2026-11-28 05:45:35Z".
-const entraTimestamp = () =>
+export const entraTimestamp = (): string =>
   new Date()
     .toISOString()
     .replace('T', ' ')

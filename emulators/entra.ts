@@ -1,11 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { handleAuthorize, handleLogout, handleSignIn, landingPage } from './authorize.js';
 import { KNOWN_TENANTS, TENANT_ID } from './constants.js';
 import type { EmulatorContext } from './context.js';
 import { handleControl } from './control.js';
 import { sendEntraError } from './entra-errors.js';
-import { type Handler, sendJson, sleep } from './http.js';
+import { type Handler, readBody, sendJson, sleep } from './http.js';
+import { preflightHeaders, publicCors } from './loopback.js';
 import { handleMsi, MSI_PATH } from './msi.js';
 import { handleToken } from './obo.js';
+import { handleSpaToken, SPA_GRANTS } from './spa-token.js';
 
 /** Request handler of the Entra ID emulator (login.microsoftonline.com look-alike). */
 export function entraHandler(ctx: EmulatorContext): Handler {
@@ -21,6 +24,12 @@ export function entraHandler(ctx: EmulatorContext): Handler {
       stats.msi++;
       return handleMsi(ctx, req, res, url);
     }
+    if (req.method === 'OPTIONS') {
+      // CORS preflight (MSAL.js in a browser): granted to loopback origins.
+      res.writeHead(204, preflightHeaders(req)).end();
+      return;
+    }
+    if (req.method === 'GET' && path === '/') return landingPage(ctx, res);
     if (req.method === 'GET' && path === '/common/discovery/instance') {
       stats.instanceDiscovery++;
       return instanceDiscovery(ctx, res, url);
@@ -30,17 +39,35 @@ export function entraHandler(ctx: EmulatorContext): Handler {
     if (route === 'GET v2.0/.well-known/openid-configuration') {
       stats.discovery++;
       if (!KNOWN_TENANTS.has(tenant)) return unknownTenant(ctx, res, tenant);
-      return sendJson(res, 200, openIdConfiguration(ctx, tenant));
+      return sendJson(res, 200, openIdConfiguration(ctx, tenant), publicCors(req));
     }
     if (route === 'GET discovery/v2.0/keys') {
       stats.jwks++;
       if (!KNOWN_TENANTS.has(tenant)) return unknownTenant(ctx, res, tenant);
-      return sendJson(res, 200, ctx.keys.jwks);
+      return sendJson(res, 200, ctx.keys.jwks, publicCors(req));
     }
     if (route === 'POST oauth2/v2.0/token') {
+      const form = new URLSearchParams(await readBody(req));
+      if (SPA_GRANTS.has(form.get('grant_type') ?? '')) {
+        stats.spaToken++;
+        return handleSpaToken(ctx, req, res, tenant, form);
+      }
       stats.token++;
-      return handleToken(ctx, req, res, tenant);
+      return handleToken(ctx, req, res, tenant, form);
     }
+    if (route === 'GET oauth2/v2.0/authorize') {
+      stats.authorize++;
+      return handleAuthorize(ctx, req, res, tenant, url.searchParams);
+    }
+    if (route === 'POST oauth2/v2.0/authorize') {
+      stats.authorize++;
+      return handleAuthorize(ctx, req, res, tenant, new URLSearchParams(await readBody(req)));
+    }
+    if (route === 'POST login') {
+      stats.authorize++;
+      return handleSignIn(ctx, res, tenant, new URLSearchParams(await readBody(req)));
+    }
+    if (route === 'GET oauth2/v2.0/logout') return handleLogout(ctx, req, res, url.searchParams);
     notFound(res, req);
   };
 }

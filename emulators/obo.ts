@@ -56,14 +56,18 @@ function peekClaims(jwt: string): JWTPayload {
   }
 }
 
-/** POST /{tenant}/oauth2/v2.0/token: the On-Behalf-Of grant only. */
+/**
+ * POST /{tenant}/oauth2/v2.0/token: the On-Behalf-Of grant (the SPA's grants are in spa-token.ts).
+ * `body` is the form when the caller has read it already.
+ */
 export async function handleToken(
   ctx: EmulatorContext,
   req: IncomingMessage,
   res: ServerResponse,
   tenant: string,
+  body?: URLSearchParams,
 ): Promise<void> {
-  const form = new URLSearchParams(await readBody(req));
+  const form = body ?? new URLSearchParams(await readBody(req));
   const correlationId =
     header(req, 'client-request-id') ?? form.get('client-request-id') ?? randomUUID();
   const fail = (e: EntraError) => sendEntraError(ctx, res, e, correlationId);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { SpaGrants } from './spa-grants.js';
 import type { FailureRequest, GraphCall, Stats } from './types.js';
 
 export interface User {
@@ -22,6 +23,8 @@ function emptyStats(): Stats {
     instanceDiscovery: 0,
     token: 0,
     msi: 0,
+    authorize: 0,
+    spaToken: 0,
     graph: 0,
     tlsConnections: { entra: 0, graph: 0 },
     graphCalls: [],
@@ -31,6 +34,8 @@ function emptyStats(): Stats {
 /** In-memory directory and test knobs, shared by both servers. */
 export class EmulatorState {
   readonly stats: Stats = emptyStats();
+  /** Codes, refresh tokens and sessions of the SPA sign-in (authorize.ts, spa-token.ts). */
+  readonly spa = new SpaGrants();
   latencyMs = 0;
   private readonly usersByName = new Map<string, User>();
   private readonly usersByOid = new Map<string, User>();
@@ -47,6 +52,11 @@ export class EmulatorState {
   // UPNs are case-insensitive in Entra.
   findByUsername(username: string): User | undefined {
     return this.usersByName.get(username.toLowerCase());
+  }
+
+  /** Every user, in creation order (the emulator's sign-in page lists them). */
+  listUsers(): User[] {
+    return [...this.usersByOid.values()];
   }
 
   findByOid(oid: unknown): User | undefined {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import {
   API_CLIENT_ID,
@@ -63,6 +63,43 @@ export function mintUserToken(
     });
   }
   return ctx.keys.sign(claims, req.alg);
+}
+
+export const ID_TOKEN_LIFETIME = 3600;
+
+/**
+ * The ID token of an interactive sign-in (v2.0): audience the client, the request's nonce,
+ * and a pairwise sub, as Entra issues it to a SPA.
+ */
+export function mintIdToken(
+  ctx: EmulatorContext,
+  user: User,
+  clientId: string,
+  nonce: string | undefined,
+): Promise<string> {
+  const now = nowSeconds();
+  return ctx.keys.sign({
+    aud: clientId,
+    iss: issuerFor(ctx, TENANT_ID),
+    iat: now,
+    nbf: now,
+    exp: now + ID_TOKEN_LIFETIME,
+    name: user.displayName,
+    ...(nonce ? { nonce } : {}),
+    // MSAL.js asks for it (optional claim) and sends it back as login_hint / logout_hint.
+    login_hint: user.username,
+    oid: user.oid,
+    preferred_username: user.username,
+    sub: createHash('sha256').update(`${user.oid}:${clientId}`).digest('base64url').slice(0, 43),
+    tid: TENANT_ID,
+    uti: uti(),
+    ver: '2.0',
+  });
+}
+
+/** client_info of token and authorization responses: base64url of {"uid","utid"} (MSAL's home account id). */
+export function clientInfo(user: User): string {
+  return Buffer.from(JSON.stringify({ uid: user.oid, utid: TENANT_ID })).toString('base64url');
 }
 
 export const GRAPH_TOKEN_LIFETIME = 3600;

@@ -96,8 +96,13 @@ export interface Stats {
   discovery: number;
   jwks: number;
   instanceDiscovery: number;
+  /** On-Behalf-Of (and other non-SPA) token requests. */
   token: number;
   msi: number;
+  /** Authorization requests and sign-in form posts (the SPA's interactive sign-in). */
+  authorize: number;
+  /** authorization_code and refresh_token grants of the SPA. */
+  spaToken: number;
   graph: number;
   tlsConnections: { entra: number; graph: number };
   graphCalls: GraphCall[];

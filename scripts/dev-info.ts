@@ -25,6 +25,8 @@ export interface DevInfo {
   demoUsername: string;
   /** The app settings the app runs with. */
   settings: Record<string, string>;
+  /** The example SPA on Vite (npm run dev -- --spa), e.g. http://localhost:5173/ */
+  spaUrl?: string;
 }
 
 export const devInfoPath = (stateDir: string): string => join(stateDir, 'dev.json');

@@ -11,6 +11,7 @@ import { type DevInfo, removeDevInfo, writeDevInfo } from './dev-info.js';
 import { DevError } from './errors.js';
 import { DEFAULT_STATE_DIR, ROOT } from './paths.js';
 import { freePort, isPortFree, PortInUseError } from './ports.js';
+import { type SpaServer, startSpaServer } from './spa-server.js';
 
 export const DEFAULT_PORTS = { app: 7071, entra: 7443, graph: 7444 } as const;
 /** The origin of a local SPA dev server (Vite's default), allowed by CORS in the dev stack. */
@@ -31,12 +32,15 @@ export interface DevStackOptions {
   output?: 'inherit' | string;
   /** Added to, or replacing, the emulator settings. */
   settings?: Record<string, string>;
+  /** Also serve examples/spa with Vite on http://localhost:<spaPort> (0 = any free port). */
+  spaPort?: number;
 }
 
 export interface DevStack {
   info: DevInfo;
   emulators: Emulators;
   app: AppProcess;
+  spa?: SpaServer;
   close(): Promise<void>;
 }
 
@@ -72,11 +76,17 @@ export function chooseHost(host: HostKind | 'auto'): HostKind {
   return host;
 }
 
-async function checkPorts(ports: { app: number; entra: number; graph: number }): Promise<void> {
+async function checkPorts(ports: {
+  app: number;
+  entra: number;
+  graph: number;
+  spa?: number;
+}): Promise<void> {
   const checks = [
     [ports.app, 'function app', '--port'],
     [ports.entra, 'Entra ID emulator', '--entra-port'],
     [ports.graph, 'Graph emulator', '--graph-port'],
+    ...(ports.spa === undefined ? [] : [[ports.spa, 'SPA dev server', '--spa-port'] as const]),
   ] as const;
   for (const [port, role, flag] of checks) {
     if (port !== 0 && !(await isPortFree(port))) throw new PortInUseError(port, role, flag);
@@ -91,8 +101,9 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
   };
   const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
   const output = options.output ?? 'inherit';
+  const spaPort = options.spaPort === 0 ? await freePort() : options.spaPort;
   // Fail fast, before the build, on what would fail later anyway.
-  await checkPorts(ports);
+  await checkPorts({ ...ports, spa: spaPort });
   const host = chooseHost(options.host ?? 'auto');
   if (options.build !== false) await buildApp(output);
 
@@ -111,6 +122,14 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
   });
   try {
     const settings = { ...emulatorSettings(emulators), ...options.settings };
+    const spaOrigin = spaPort === undefined ? undefined : `http://localhost:${spaPort}`;
+    if (spaOrigin) {
+      // The SPA's origin is always allowed, on whatever port it runs.
+      const origins = (settings.CORS_ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim());
+      settings.CORS_ALLOWED_ORIGINS = [...new Set([...origins, spaOrigin])]
+        .filter(Boolean)
+        .join(',');
+    }
     // The check the function makes on its first request, now, with the setting's name.
     const config = loadConfig(settings);
     if (!config.ok) throw new DevError(`App settings: ${config.message}.`);
@@ -140,17 +159,38 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       demoUsername: DEMO_USERNAME,
       settings,
     };
+    let spa: SpaServer | undefined;
+    if (spaPort !== undefined) {
+      spa = await startSpaServer(
+        spaPort,
+        {
+          clientId: emulators.spaClientId,
+          authority: `${emulators.entraUrl}/${emulators.tenantId}`,
+          apiScope: info.apiScope,
+          apiUrl: info.changePasswordUrl,
+        },
+        output,
+      ).catch(async (error: NodeJS.ErrnoException) => {
+        await app.stop();
+        if (error.code === 'EADDRINUSE') {
+          throw new PortInUseError(spaPort, 'SPA dev server', '--spa-port');
+        }
+        throw error;
+      });
+      info.spaUrl = spa.url;
+    }
     writeDevInfo(stateDir, info);
     let closing: Promise<void> | undefined;
     const close = () => {
       closing ??= (async () => {
         removeDevInfo(stateDir);
+        await spa?.close();
         await app.stop();
         await emulators.close();
       })();
       return closing;
     };
-    return { info, emulators, app, close };
+    return { info, emulators, app, spa, close };
   } catch (error) {
     await emulators.close();
     throw error;

@@ -1,7 +1,9 @@
 // npm run dev -- [--port 7071] [--entra-port 7443] [--graph-port 7444] [--host auto|func|local]
 //                [--cors http://localhost:5173] [--skip-build] [--state-dir .emulators]
+//                [--spa] [--spa-port 5173]
 // Builds the app, starts the Entra ID and Graph emulators and serves the app on them, then prints
-// a curl command that changes the demo user's password. Ctrl-C (SIGINT) or SIGTERM stops it all.
+// a curl command that changes the demo user's password. With --spa, also serves examples/spa on
+// Vite's dev server (http://localhost:5173). Ctrl-C (SIGINT) or SIGTERM stops it all.
 import { execFile } from 'node:child_process';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -10,6 +12,7 @@ import type { HostKind } from './app-process.js';
 import { DEFAULT_PORTS, DEV_SPA_ORIGIN, type DevStack, startDevStack } from './dev-stack.js';
 import { DevError } from './errors.js';
 import { DEFAULT_STATE_DIR, ROOT } from './paths.js';
+import { DEFAULT_SPA_PORT } from './spa-server.js';
 
 const { values } = parseArgs({
   options: {
@@ -21,6 +24,9 @@ const { values } = parseArgs({
     cors: { type: 'string', default: DEV_SPA_ORIGIN },
     'skip-build': { type: 'boolean', default: false },
     'state-dir': { type: 'string', default: DEFAULT_STATE_DIR },
+    /** Serve the example SPA (examples/spa) too. */
+    spa: { type: 'boolean', default: false },
+    'spa-port': { type: 'string', default: String(DEFAULT_SPA_PORT) },
   },
 });
 
@@ -29,7 +35,7 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-function port(flag: 'port' | 'entra-port' | 'graph-port'): number {
+function port(flag: 'port' | 'entra-port' | 'graph-port' | 'spa-port'): number {
   const value = Number(values[flag]);
   if (!Number.isInteger(value) || value < 0 || value > 65535)
     fail(`--${flag} must be a port number`);
@@ -48,6 +54,7 @@ const starting = startDevStack({
   host,
   build: !values['skip-build'],
   settings: { CORS_ALLOWED_ORIGINS: values.cors },
+  ...(values.spa && { spaPort: port('spa-port') }),
 });
 
 let stopping = false;
@@ -90,6 +97,11 @@ function summary(stack: DevStack, curl: string): string {
     `  Graph         ${info.graphUrl}`,
     `  Demo user     ${info.demoUsername}  (password at start: ${DEMO_PASSWORD})`,
     `  SPA           client id ${info.spaClientId}, scope ${info.apiScope}, origin ${values.cors}`,
+    ...(info.spaUrl
+      ? [
+          `  Example SPA   ${info.spaUrl}   (open ${info.entraUrl}/ once first, to accept its certificate)`,
+        ]
+      : []),
     `  Settings      ${where(join(stateDir, 'dev.json'))}   certificate ${where(info.caCertPath)}`,
     '  Token         npm run -s token -- [--user NAME] [--scope SCOPE]',
     '',

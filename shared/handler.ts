@@ -76,6 +76,7 @@ export function createRequestHandler(env: Readonly<Record<string, string | undef
     invocationId: string,
   ): Promise<HttpReply> {
     const started = performance.now();
+    const clientRequestId = clientRequestIdFrom(call.headers.get('client-request-id'));
     ready ??= setUp(log, invocationId).catch((error: unknown) => {
       ready = undefined; // e.g. the managed identity library failed to load: try again next time
       throw error;
@@ -87,12 +88,11 @@ export function createRequestHandler(env: Readonly<Record<string, string | undef
       log.error(
         `changePassword setup failed: ${(error as Error).name} invocationId=${invocationId}`,
       );
-      return bareFailureReply({ code: 'internal_error' });
+      return bareFailureReply({ code: 'internal_error' }, clientRequestId);
     }
-    if (!app) return bareFailureReply({ code: 'server_misconfigured' });
+    if (!app) return bareFailureReply({ code: 'server_misconfigured' }, clientRequestId);
 
     const origin = call.headers.get('origin');
-    const clientRequestId = clientRequestIdFrom(call.headers.get('client-request-id'));
     if (call.method === 'OPTIONS') {
       const preflight = answerPreflight(app.config, origin);
       const reply: HttpReply = preflight.ok

@@ -31,9 +31,9 @@ export function challengeContext(config: Config): ChallengeContext {
 }
 
 /** A failure before configuration is known: no CORS, no challenge. */
-export function bareFailureReply(failure: Failure): HttpReply {
+export function bareFailureReply(failure: Failure, clientRequestId: string): HttpReply {
   const { status, headers, body } = failureResponse(failure);
-  return { status, headers: { ...headers, ...ALWAYS }, body };
+  return { status, headers: { ...headers, 'client-request-id': clientRequestId, ...ALWAYS }, body };
 }
 
 /** Headers every answer to a configured app carries: CORS, correlation, no-store. */

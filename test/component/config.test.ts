@@ -15,6 +15,7 @@ describe('a missing or malformed setting', () => {
       expect(reply.body).not.toContain('AZURE_CLIENT_ID');
       expect(reply.body).not.toContain('not-a-guid');
       expect(reply.headers['cache-control']).toBe('no-store');
+      expect(reply.headers['client-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     }
     const logged = replies.flatMap((r) => r.logs);
     expect(logged).toHaveLength(1);

@@ -1,0 +1,193 @@
+// examples/spa in Chromium, against the emulated Entra ID, the function app and the emulated
+// Graph: sign in with MSAL.js, change the password, and the answers the SPA must handle.
+import { randomUUID } from 'node:crypto';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { addFailure, createUser, getUser } from '../../emulators/control-client.js';
+import {
+  browserInfo,
+  type LaunchedBrowser,
+  launchChromium,
+  newContext,
+  screenshots,
+} from './browser.js';
+
+const { spaUrl, entraUrl, changePasswordUrl } = browserInfo;
+const entraOrigin = new URL(entraUrl).origin;
+
+let chromium: LaunchedBrowser;
+let browser: Browser;
+let context: BrowserContext | undefined;
+
+beforeAll(async () => {
+  chromium = await launchChromium();
+  browser = chromium.browser;
+});
+afterEach(async () => {
+  await context?.close();
+  context = undefined;
+});
+afterAll(async () => {
+  await chromium?.close();
+});
+
+async function newUser(options: { mfaRequired?: boolean } = {}) {
+  const user = {
+    username: `browser-${randomUUID().slice(0, 8)}@contoso.test`,
+    password: `Start-${randomUUID().slice(0, 6)}-Pw1!`,
+    displayName: 'Browser Test User',
+  };
+  await createUser(entraUrl, { ...user, ...options });
+  return user;
+}
+
+/** A new context and the SPA's page; the statuses of its calls to the API are recorded. */
+async function openApp(): Promise<{ page: Page; apiStatuses: number[] }> {
+  context = await newContext(browser);
+  const page = await context.newPage();
+  const apiStatuses: number[] = [];
+  page.on('response', (response) => {
+    if (response.url() === changePasswordUrl && response.request().method() === 'POST') {
+      apiStatuses.push(response.status());
+    }
+  });
+  await page.goto(spaUrl);
+  await page.getByText('Sign in to change your password.').waitFor();
+  return { page, apiStatuses };
+}
+
+/** Sign in through the emulator's account picker (MSAL.js loginRedirect). */
+async function signIn(page: Page, username: string, shot: ReturnType<typeof screenshots>) {
+  await shot(page, 'signed-out');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((url) => url.origin === entraOrigin);
+  await page.getByRole('heading', { name: 'Pick an account' }).waitFor();
+  await shot(page, 'account-picker');
+  await page.getByRole('button', { name: username }).click();
+  await page.waitForURL((url) => url.href === spaUrl);
+  await page.getByText(`Signed in as Browser Test User (${username}).`).waitFor();
+  await shot(page, 'signed-in');
+}
+
+async function fillForm(page: Page, current: string, next: string) {
+  await page.getByLabel('Current password').fill(current);
+  await page.getByLabel('New password', { exact: true }).fill(next);
+  await page.getByLabel('Confirm new password').fill(next);
+}
+
+async function statusOf(page: Page, kind: 'success' | 'error'): Promise<string> {
+  const status = page.locator(`#status.${kind}`);
+  await status.waitFor();
+  return (await status.textContent()) ?? '';
+}
+
+describe('examples/spa in Chromium', () => {
+  it('(a) signs in and changes the password', async () => {
+    const shot = screenshots('a-change-password');
+    const user = await newUser();
+    const { page, apiStatuses } = await openApp();
+    await signIn(page, user.username, shot);
+    await fillForm(page, user.password, 'Brand-New-Passw0rd!');
+    await shot(page, 'form-filled');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    expect(await statusOf(page, 'success')).toBe('Your password has been changed.');
+    await shot(page, 'changed');
+    expect(apiStatuses).toEqual([204]);
+    expect((await getUser(entraUrl, user.username)).password).toBe('Brand-New-Passw0rd!');
+
+    // Sign out: the emulator's end-session endpoint redirects back to the app.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByText('Sign in to change your password.').waitFor();
+    expect(new URL(page.url()).origin).toBe(new URL(spaUrl).origin);
+    await shot(page, 'signed-out-again');
+  });
+
+  it("(b) a wrong current password: Graph's message", async () => {
+    const shot = screenshots('b-wrong-current-password');
+    const user = await newUser();
+    const { page, apiStatuses } = await openApp();
+    await signIn(page, user.username, shot);
+    await fillForm(page, 'Not-The-Passw0rd!', 'Brand-New-Passw0rd!');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    expect(await statusOf(page, 'error')).toBe('Invalid currentPassword.');
+    await shot(page, 'graph-error');
+    expect(apiStatuses).toEqual([400]);
+    expect((await getUser(entraUrl, user.username)).passwordChanges).toBe(0);
+  });
+
+  it('(c) MFA required by the On-Behalf-Of exchange: claims challenge, popup, one retry', async () => {
+    const shot = screenshots('c-mfa-claims-challenge');
+    const user = await newUser({ mfaRequired: true });
+    const { page, apiStatuses } = await openApp();
+    await signIn(page, user.username, shot);
+    await fillForm(page, user.password, 'After-Mfa-Passw0rd!');
+    const popupOpened = page.context().waitForEvent('page');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    const popup = await popupOpened;
+    await popup.getByRole('heading', { name: 'Verify your identity' }).waitFor();
+    await shot(popup, 'mfa-popup');
+    const popupClosed = popup.waitForEvent('close');
+    await popup.getByRole('button', { name: user.username }).click();
+    await popupClosed;
+    expect(await statusOf(page, 'success')).toBe('Your password has been changed.');
+    await shot(page, 'changed-after-mfa');
+    expect(apiStatuses).toEqual([401, 204]);
+    const after = await getUser(entraUrl, user.username);
+    expect(after).toMatchObject({ password: 'After-Mfa-Passw0rd!', passwordChanges: 1 });
+  });
+
+  it('Graph throttling: Retry-After shown, the button disabled that long', async () => {
+    const shot = screenshots('d-throttled');
+    const user = await newUser();
+    const { page } = await openApp();
+    await signIn(page, user.username, shot);
+    await addFailure(entraUrl, {
+      target: 'graph',
+      mode: 'throttle',
+      username: user.username,
+      retryAfterSeconds: 2,
+    });
+    await fillForm(page, user.password, 'Brand-New-Passw0rd!');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    expect(await statusOf(page, 'error')).toBe('Too many requests. Try again in 2 seconds.');
+    const button = page.locator('#submit');
+    expect(await button.isDisabled()).toBe(true);
+    expect(await button.textContent()).toMatch(/^Change password \(\d s\)$/);
+    await shot(page, 'waiting');
+    await page.locator('#submit:not([disabled])').waitFor({ timeout: 5000 });
+    expect(await button.textContent()).toBe('Change password');
+  });
+
+  it('the API unreachable: a network error, no password sent twice', async () => {
+    const user = await newUser();
+    const { page } = await openApp();
+    const shot = screenshots('e-network-failure');
+    await signIn(page, user.username, shot);
+    await page.route(changePasswordUrl, (route) => route.abort('connectionrefused'));
+    await fillForm(page, user.password, 'Brand-New-Passw0rd!');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    expect(await statusOf(page, 'error')).toMatch(/^The service could not be reached\./);
+    await shot(page, 'network-error');
+    expect((await getUser(entraUrl, user.username)).passwordChanges).toBe(0);
+  });
+
+  it('checks the form locally first: mismatched new passwords never reach the API', async () => {
+    const user = await newUser();
+    const { page, apiStatuses } = await openApp();
+    const shot = screenshots('f-local-checks');
+    await signIn(page, user.username, shot);
+    await page.getByLabel('Current password').fill(user.password);
+    await page.getByLabel('New password', { exact: true }).fill('Brand-New-Passw0rd!');
+    await page.getByLabel('Confirm new password').fill('Brand-New-Passw0rd?');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    const confirm = page.getByLabel('Confirm new password');
+    expect(await confirm.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('#confirm-error').textContent()).toBe(
+      'The two new passwords do not match.',
+    );
+    // The error text is the input's description.
+    expect(await confirm.getAttribute('aria-describedby')).toBe('confirm-error');
+    expect(apiStatuses).toEqual([]);
+    await shot(page, 'mismatch');
+  });
+});
