@@ -48,3 +48,11 @@ export function sendEntraError(
     { 'cache-control': 'no-store, no-cache', pragma: 'no-cache', ...e.headers },
   );
 }
+
+/** AADSTS90002: the tenant in the path is not one the emulator knows. */
+export const unknownTenantError = (tenant: string, error = 'invalid_request'): EntraError => ({
+  status: 400,
+  error,
+  code: 90002,
+  message: `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+});

@@ -3,7 +3,7 @@ import { handleAuthorize, handleLogout, handleSignIn, landingPage } from './auth
 import { KNOWN_TENANTS, TENANT_ID } from './constants.js';
 import type { EmulatorContext } from './context.js';
 import { handleControl } from './control.js';
-import { sendEntraError } from './entra-errors.js';
+import { sendEntraError, unknownTenantError } from './entra-errors.js';
 import { type Handler, readBody, sendJson, sleep } from './http.js';
 import { preflightHeaders, publicCors } from './loopback.js';
 import { handleMsi, MSI_PATH } from './msi.js';
@@ -77,12 +77,7 @@ export function notFound(res: ServerResponse, req: IncomingMessage): void {
 }
 
 function unknownTenant(ctx: EmulatorContext, res: ServerResponse, tenant: string): void {
-  sendEntraError(ctx, res, {
-    status: 400,
-    error: 'invalid_tenant',
-    code: 90002,
-    message: `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
-  });
+  sendEntraError(ctx, res, unknownTenantError(tenant, 'invalid_tenant'));
 }
 
 /** Same fields as Entra's v2.0 document; multi-tenant aliases get the {tenantid} issuer template. */

@@ -15,7 +15,7 @@ import {
   TOKEN_EXCHANGE_AUDIENCE,
 } from './constants.js';
 import { type EmulatorContext, issuerFor, v1IssuerFor } from './context.js';
-import { type EntraError, sendEntraError } from './entra-errors.js';
+import { type EntraError, sendEntraError, unknownTenantError } from './entra-errors.js';
 import { applyTransportFailure, retryAfter } from './failures.js';
 import { header, readBody, sendJson } from './http.js';
 import type { Failure } from './state.js';
@@ -81,12 +81,7 @@ export async function handleToken(
   }
 
   if (!KNOWN_TENANTS.has(tenant)) {
-    return fail({
-      status: 400,
-      error: 'invalid_request',
-      code: 90002,
-      message: `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
-    });
+    return fail(unknownTenantError(tenant));
   }
   const grantType = form.get('grant_type');
   if (grantType !== JWT_BEARER_GRANT) {

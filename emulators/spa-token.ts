@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { claimsStepUp, resolveResource } from './authorize.js';
 import { GRAPH_APP_ID, KNOWN_TENANTS, SPA_CLIENT_ID, TENANT_ID } from './constants.js';
 import type { EmulatorContext } from './context.js';
-import { type EntraError, sendEntraError } from './entra-errors.js';
+import { type EntraError, sendEntraError, unknownTenantError } from './entra-errors.js';
 import { header, sendJson } from './http.js';
 import { corsFor, loopbackOrigin } from './loopback.js';
 import { type Grant, type Resource, SPA_REFRESH_TOKEN_LIFETIME_SECONDS } from './spa-grants.js';
@@ -49,12 +49,7 @@ export async function handleSpaToken(
     sendEntraError(ctx, res, { ...e, headers: { ...e.headers, ...cors } }, correlationId);
 
   if (!KNOWN_TENANTS.has(tenant)) {
-    return fail({
-      status: 400,
-      error: 'invalid_request',
-      code: 90002,
-      message: `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
-    });
+    return fail(unknownTenantError(tenant));
   }
   const clientId = form.get('client_id');
   if (!clientId) return fail(missing('client_id'));
