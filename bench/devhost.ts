@@ -3,9 +3,10 @@
 // stop it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { type DevInfo, readDevInfo } from '../scripts/dev-info.js';
+import { freePort } from '../scripts/ports.js';
 import { runChild } from './lib/child.js';
 import type { HttpLoadResult } from './lib/results.js';
 import { CACHE_DIR } from './lib/snapshot.js';
@@ -14,50 +15,11 @@ export type HttpRow =
   | { ok: true; result: HttpLoadResult; appUrl: string }
   | { ok: false; reason: string };
 
-/** What the bench needs of dev.json (written by scripts/dev.ts, see scripts/dev-info.ts). */
-interface DevJson {
-  pid: number;
-  changePasswordUrl: string;
-  entraUrl: string;
-  caCertPath: string;
-}
-
 // Its own state directory and free ports: a developer's `npm run dev` (7071, 7443, 7444,
 // .emulators/) may be running on the same machine, and is left alone.
 const STATE_DIR = resolve(CACHE_DIR, 'dev');
-const DEV_JSON = join(STATE_DIR, 'dev.json');
 const LOG = join(CACHE_DIR, 'dev.log');
 const READY_TIMEOUT_MS = 90_000;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** A port that was free a moment ago (the dev stack must be told its ports up front). */
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-function readDevJson(): DevJson | undefined {
-  try {
-    const info = JSON.parse(readFileSync(DEV_JSON, 'utf8')) as DevJson;
-    return isAlive(info.pid) ? info : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 async function answers(url: string): Promise<boolean> {
   try {
@@ -130,7 +92,7 @@ export async function measureDevHost(): Promise<HttpRow> {
   try {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     while (Date.now() < deadline && dev.exitCode === null) {
-      const info = readDevJson();
+      const info = readDevInfo(STATE_DIR);
       if (info && info.pid === dev.pid && (await answers(info.changePasswordUrl))) {
         return await load(info);
       }
@@ -146,7 +108,7 @@ export async function measureDevHost(): Promise<HttpRow> {
   }
 }
 
-async function load(info: DevJson): Promise<HttpRow> {
+async function load(info: DevInfo): Promise<HttpRow> {
   try {
     const result = await runChild<HttpLoadResult>('bench/http-load.ts', [], {
       caCertPath: info.caCertPath,

@@ -97,10 +97,8 @@ export async function changePasswordInGraph(
       return { ok: true, value: { headers: relayedHeaders(response) } };
     }
     return await relayGraphError(response, body);
-  } catch (error) {
-    if (signal.aborted) return fail({ code: 'graph_timeout' });
-    return fail({
-      code: (error as Error).name === 'TimeoutError' ? 'graph_timeout' : 'graph_unreachable',
-    });
+  } catch {
+    // The timeout signal covers the whole exchange, body included.
+    return fail({ code: signal.aborted ? 'graph_timeout' : 'graph_unreachable' });
   }
 }
