@@ -31,6 +31,11 @@ export interface AppOptions {
   probePath: string;
   /** `func start` runs in a copy of the app below it (see stageFuncApp). */
   stateDir: string;
+  /**
+   * The local host only: the app folder it loads (package.json "main", host.json); default the
+   * project. The deployment package test points it at an unpacked zip.
+   */
+  root?: string;
   /** 'inherit', or a file that collects the app's output. */
   output: 'inherit' | string;
   readyTimeoutMs?: number;
@@ -94,7 +99,9 @@ function spawnHost(options: AppOptions): ChildProcess {
       });
     }
     const args = ['--import', 'tsx', LOCAL_HOST_ENTRY, '--port', String(options.port)];
-    return spawn(process.execPath, [...args, '--root', ROOT], {
+    // cwd stays the project so `--import tsx` resolves; the app's own imports resolve from its
+    // files' folder, whatever the cwd.
+    return spawn(process.execPath, [...args, '--root', options.root ?? ROOT], {
       ...common,
       cwd: ROOT,
       env: {

@@ -1,7 +1,9 @@
-// Bundles each function entry point with its dependencies into dist/functions.
-// One minified file loads far faster than hundreds of node_modules files on a
-// cold start, and the deployment package needs no node_modules at all.
-import { readdirSync, rmSync } from 'node:fs';
+// `npm run build`: bundles the app into dist/functions and stages dist/ as the deployment package:
+// dist/ holds exactly what Azure runs (host.json, a package.json whose "main" names the bundle, the
+// bundle, .funcignore), and azure.yaml's `dist: dist` makes azd zip this folder alone.
+// One minified file loads far faster than hundreds of node_modules files on a cold start, and the
+// package needs no node_modules at all. See docs/deploy.md, "The deployment package".
+import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const entryPoints = readdirSync('functions')
@@ -13,7 +15,7 @@ await build({
   entryPoints,
   outdir: 'dist/functions',
   // Shared and lazily loaded code (e.g. @azure/identity, only for managed identity) goes
-  // below chunks/, out of reach of package.json "main": "dist/functions/*.js".
+  // below chunks/, out of reach of "main": "functions/*.js".
   chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
   splitting: true,
@@ -21,6 +23,7 @@ await build({
   platform: 'node',
   target: 'node20',
   minify: true,
+  // For local debugging; dist/.funcignore keeps the maps out of the deployment package.
   sourcemap: true,
   // Provided at run time by the Functions Node.js worker.
   external: ['@azure/functions-core'],
@@ -30,3 +33,21 @@ await build({
   },
   logLevel: 'warning',
 });
+
+// The package's own package.json: the worker loads "main" relative to it. No dependencies (all
+// are in the bundle) and no scripts (nothing to run in Azure).
+const project = JSON.parse(readFileSync('package.json', 'utf8'));
+const packageJson = {
+  name: project.name,
+  version: project.version,
+  private: true,
+  license: project.license,
+  type: project.type,
+  main: 'functions/*.js',
+  engines: project.engines,
+};
+writeFileSync('dist/package.json', `${JSON.stringify(packageJson, null, 2)}\n`);
+copyFileSync('host.json', 'dist/host.json');
+// azd reads the ignore file from the folder it zips (dist/), and the project's copy to decide
+// remoteBuild: one file, both places.
+copyFileSync('.funcignore', 'dist/.funcignore');

@@ -1,4 +1,5 @@
-// Keeps the deployment (infra/, azure.yaml) in step with the settings the app reads.
+// Keeps the deployment (infra/) in step with the settings the app reads (azure.yaml and the
+// deployment package: test/packaging).
 // No Bicep compiler runs here: the checks read the source text, so infra/app/api.bicep keeps its
 // app settings in one flat `var appSettings = { ... }` literal, one `NAME: value` per line.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -47,37 +48,6 @@ function bicepFiles(dir: string): string[] {
     if (entry.isDirectory()) return bicepFiles(path);
     return entry.name.endsWith('.bicep') ? [path] : [];
   });
-}
-
-/**
- * Just enough YAML for azure.yaml: nested maps of plain or quoted scalars, indented with spaces.
- * Anything else (lists, anchors, multi-line scalars, tabs) is refused rather than guessed at.
- */
-function parseSimpleYaml(text: string): Record<string, unknown> {
-  const rootMap: Record<string, unknown> = {};
-  const stack: { indent: number; map: Record<string, unknown> }[] = [{ indent: -1, map: rootMap }];
-  text.split(/\r?\n/).forEach((raw, index) => {
-    if (raw.trim() === '' || raw.trim().startsWith('#')) return;
-    if (raw.includes('\t')) throw new Error(`azure.yaml line ${index + 1}: tab`);
-    const match = /^( *)([A-Za-z0-9_.-]+):(?: +(.*))?$/.exec(raw);
-    if (!match) throw new Error(`azure.yaml line ${index + 1}: unsupported: ${raw}`);
-    const indent = match[1]?.length ?? 0;
-    const key = match[2] ?? '';
-    while ((stack.at(-1)?.indent ?? -1) >= indent) stack.pop();
-    const parent = stack.at(-1);
-    if (!parent) throw new Error(`azure.yaml line ${index + 1}: bad indentation`);
-    if (key in parent.map) throw new Error(`azure.yaml line ${index + 1}: duplicate ${key}`);
-    const value = match[3]?.replace(/\s+#.*$/, '').trim();
-    if (value === undefined || value === '') {
-      const child: Record<string, unknown> = {};
-      parent.map[key] = child;
-      stack.push({ indent, map: child });
-    } else {
-      if (/^[[{&*!|>-]/.test(value)) throw new Error(`azure.yaml line ${index + 1}: unsupported`);
-      parent.map[key] = value.replace(/^'(.*)'$/, '$1').replace(/^"(.*)"$/, '$1');
-    }
-  });
-  return rootMap;
 }
 
 const apiBicep = read('infra/app/api.bicep');
@@ -206,24 +176,5 @@ describe('deployment configuration files', () => {
     for (const file of graphFiles) {
       expect(read(file), file).toMatch(/^extension microsoftGraphV1$/m);
     }
-  });
-
-  it('azure.yaml parses and deploys this project as the TypeScript function "api"', () => {
-    const azure = parseSimpleYaml(read('azure.yaml'));
-    expect(azure.name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
-    const services = azure.services as Record<string, Record<string, unknown>>;
-    expect(Object.keys(services)).toEqual(['api']);
-    expect(services.api).toMatchObject({ project: '.', language: 'ts', host: 'function' });
-    // Compiled locally: .funcignore keeps *.ts and tsconfig out of the zip, so Azure cannot build.
-    expect(services.api?.remoteBuild).toBe('false');
-    const prepackage = (
-      services.api?.hooks as Record<string, Record<string, Record<string, string>>>
-    )?.prepackage;
-    for (const os of ['posix', 'windows']) {
-      expect(prepackage?.[os]?.run, os).toMatch(/npm ci.*npm run build/);
-    }
-    // azd zips the project; the Functions host loads what `npm run build` wrote.
-    const pkg = JSON.parse(read('package.json')) as { main?: string };
-    expect(pkg.main).toBe('dist/functions/*.js');
   });
 });
