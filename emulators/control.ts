@@ -6,7 +6,9 @@ import type {
   CreateUserRequest,
   FailureRequest,
   GraphFailureMode,
+  KeysFailureMode,
   MintTokenRequest,
+  MsiFailureMode,
   TokenFailureMode,
   UserView,
 } from './types.js';
@@ -20,17 +22,44 @@ const TOKEN_MODES: readonly TokenFailureMode[] = [
   'reset',
   'hang',
   'delay',
+  'redirect',
+  'huge',
+  'stall_body',
+  'forged_log',
 ];
 const GRAPH_MODES: readonly GraphFailureMode[] = [
   'throttle',
   'unavailable',
+  'unauthorized',
   'forbidden',
   'cae',
   'non_json',
   'reset',
   'hang',
   'delay',
+  'unknown_status',
+  'extra_fields',
+  'echo_escaped',
+  'echo_token',
+  'bad_headers',
+  'huge',
+  'huge_chunked',
+  'stall_body',
 ];
+const KEYS_MODES: readonly KeysFailureMode[] = [
+  'server_error',
+  'non_json',
+  'reset',
+  'hang',
+  'delay',
+  'huge',
+];
+const MODES: Record<string, readonly string[]> = {
+  token: TOKEN_MODES,
+  graph: GRAPH_MODES,
+  keys: KEYS_MODES,
+  msi: ['hang'] satisfies readonly MsiFailureMode[],
+};
 
 type Body = Record<string, unknown>;
 type FieldType = 'string' | 'number' | 'boolean';
@@ -137,8 +166,8 @@ export async function handleControl(
     if (body.times !== undefined && !(Number.isInteger(body.times) && Number(body.times) > 0)) {
       return badRequest('times must be a positive integer');
     }
-    const modes: readonly string[] =
-      body.target === 'token' ? TOKEN_MODES : body.target === 'graph' ? GRAPH_MODES : [];
+    const target = String(body.target);
+    const modes = Object.hasOwn(MODES, target) ? (MODES[target] ?? []) : [];
     if (!modes.includes(body.mode as string)) {
       return badRequest(`unknown target/mode ${String(body.target)}/${String(body.mode)}`);
     }

@@ -4,11 +4,15 @@ import { KNOWN_TENANTS, TENANT_ID } from './constants.js';
 import type { EmulatorContext } from './context.js';
 import { handleControl } from './control.js';
 import { sendEntraError, unknownTenantError } from './entra-errors.js';
+import { applyTransportFailure } from './failures.js';
+import { sendHugeBody } from './hostile.js';
 import { type Handler, readBody, sendJson, sleep } from './http.js';
 import { preflightHeaders, publicCors } from './loopback.js';
 import { handleMsi, MSI_PATH } from './msi.js';
 import { handleToken } from './obo.js';
 import { handleSpaToken, SPA_GRANTS } from './spa-token.js';
+
+export const SINK_PATH = '/_emulator/sink';
 
 /** Request handler of the Entra ID emulator (login.microsoftonline.com look-alike). */
 export function entraHandler(ctx: EmulatorContext): Handler {
@@ -16,6 +20,11 @@ export function entraHandler(ctx: EmulatorContext): Handler {
     const url = new URL(req.url ?? '/', ctx.entraUrl);
     const path = url.pathname;
     const { stats } = ctx.state;
+    if (path === SINK_PATH) {
+      // Where the "redirect" mode points: nothing a client sends should ever arrive here.
+      stats.sink++;
+      return sendJson(res, 200, { access_token: 'stolen', token_type: 'Bearer', expires_in: 3600 });
+    }
     if (path.startsWith('/_emulator/') && path !== MSI_PATH) {
       return handleControl(ctx, req, res, path);
     }
@@ -44,6 +53,11 @@ export function entraHandler(ctx: EmulatorContext): Handler {
     if (route === 'GET discovery/v2.0/keys') {
       stats.jwks++;
       if (!KNOWN_TENANTS.has(tenant)) return unknownTenant(ctx, res, tenant);
+      const scripted = ctx.state.takeFailure('keys', undefined);
+      if (scripted) {
+        if (await applyTransportFailure(ctx, req, scripted)) return;
+        if (await failingKeys(ctx, res, scripted.mode)) return;
+      }
       return sendJson(res, 200, ctx.keys.jwks, publicCors(req));
     }
     if (route === 'POST oauth2/v2.0/token') {
@@ -70,6 +84,23 @@ export function entraHandler(ctx: EmulatorContext): Handler {
     if (route === 'GET oauth2/v2.0/logout') return handleLogout(ctx, req, res, url.searchParams);
     notFound(res, req);
   };
+}
+
+/** A scripted failure of the key endpoint; false for "delay" (answer normally). */
+async function failingKeys(ctx: EmulatorContext, res: ServerResponse, mode: string) {
+  switch (mode) {
+    case 'server_error':
+      sendJson(res, 500, { error: 'server_error', error_description: 'AADSTS50000' });
+      return true;
+    case 'non_json':
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Sign in</body></html>');
+      return true;
+    case 'huge':
+      await sendHugeBody(ctx, res, 200, true);
+      return true;
+    default:
+      return false;
+  }
 }
 
 export function notFound(res: ServerResponse, req: IncomingMessage): void {

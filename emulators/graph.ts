@@ -4,7 +4,9 @@ import { decodeJwt, errors, type JWTPayload, jwtVerify } from 'jose';
 import { GRAPH_APP_ID, GRAPH_RESOURCE, TENANT_ID } from './constants.js';
 import { type EmulatorContext, issuerFor } from './context.js';
 import { applyTransportFailure, retryAfter } from './failures.js';
-import { type Handler, header, readJsonObject, sendJson, sleep } from './http.js';
+import { sendGraphError } from './graph-errors.js';
+import { hostileGraphAnswer } from './graph-hostile.js';
+import { type Handler, header, readJsonObject, sleep } from './http.js';
 import type { User } from './state.js';
 
 const CHANGE_PASSWORD = /^\/(v1\.0|beta)\/me\/changepassword$/i;
@@ -13,22 +15,6 @@ const COMPLEXITY_MESSAGE =
   'The specified password does not comply with password complexity requirements. Please provide a different password.';
 const AUTHORIZATION_URI = 'https://login.microsoftonline.com/common/oauth2/authorize';
 const CHALLENGE = `Bearer realm="", authorization_uri="${AUTHORIZATION_URI}", client_id="${GRAPH_APP_ID}"`;
-
-/** Graph's error shape: {error: {code, message, innerError: {date, request-id, client-request-id}}}. */
-function sendGraphError(
-  res: ServerResponse,
-  status: number,
-  code: string,
-  message: string,
-  headers: Record<string, string> = {},
-): void {
-  const innerError = {
-    date: new Date().toISOString().replace(/\.\d+Z$/, ''),
-    'request-id': res.getHeader('request-id'),
-    'client-request-id': res.getHeader('client-request-id'),
-  };
-  sendJson(res, status, { error: { code, message, innerError } }, headers);
-}
 
 /** Request handler of the Microsoft Graph emulator: only POST /me/changePassword. */
 export function graphHandler(ctx: EmulatorContext): Handler {
@@ -78,6 +64,7 @@ export function graphHandler(ctx: EmulatorContext): Handler {
     if (scripted) {
       if (await applyTransportFailure(ctx, req, scripted)) return;
       if (scriptedFailure(res, scripted.mode, retryAfter(scripted))) return;
+      if (await hostileGraphAnswer(ctx, req, res, scripted.mode, bearer ?? '')) return;
     }
 
     const verified = await verifyGraphToken(ctx, bearer);
@@ -188,6 +175,11 @@ function scriptedFailure(res: ServerResponse, mode: string, retryAfterSeconds: s
       return true;
     case 'unavailable':
       fail(503, 'serviceNotAvailable', 'The service is temporarily unavailable.', retry);
+      return true;
+    case 'unauthorized':
+      fail(401, 'InvalidAuthenticationToken', 'Access token has expired or is not yet valid.', {
+        'www-authenticate': CHALLENGE,
+      });
       return true;
     case 'forbidden':
       fail(

@@ -26,6 +26,8 @@ function emptyStats(): Stats {
     authorize: 0,
     spaToken: 0,
     graph: 0,
+    sink: 0,
+    hugeBytesSent: 0,
     tlsConnections: { entra: 0, graph: 0 },
     graphCalls: [],
   };

@@ -56,17 +56,58 @@ export type TokenFailureMode =
   | 'unavailable'
   | 'reset'
   | 'hang'
-  | 'delay';
+  | 'delay'
+  /** 307 to the emulator's /_emulator/sink: a client that follows re-posts its secret there. */
+  | 'redirect'
+  /** A 300 MB answer (with Content-Length), streamed only as fast as the client reads it. */
+  | 'huge'
+  /** Headers and the start of a body, then nothing more. */
+  | 'stall_body'
+  /** invalid_client whose error, AADSTS text and code carry a newline and a fake log line. */
+  | 'forged_log';
 
 export type GraphFailureMode =
   | 'throttle'
   | 'unavailable'
+  /** 401 InvalidAuthenticationToken with Graph's plain Bearer challenge (no claims). */
+  | 'unauthorized'
   | 'forbidden'
   | 'cae'
   | 'non_json'
   | 'reset'
   | 'hang'
-  | 'delay';
+  | 'delay'
+  /** 418 with a Graph-shaped error body. */
+  | 'unknown_status'
+  /** 400 with Graph's fields plus fields that must not be relayed (stack trace, debug data). */
+  | 'extra_fields'
+  /** 400 whose message echoes the submitted passwords, JSON-escaped (\uXXXX, \/, \"). */
+  | 'echo_escaped'
+  /** 401 whose message quotes the bearer token Graph was called with. */
+  | 'echo_token'
+  /** 429 whose Retry-After, WWW-Authenticate and request-id are not what their grammar allows. */
+  | 'bad_headers'
+  /** A 300 MB error body with Content-Length. */
+  | 'huge'
+  /** A 300 MB error body, chunked (no Content-Length). */
+  | 'huge_chunked'
+  /** Headers and the start of an error body, then nothing more. */
+  | 'stall_body';
+
+/** Failures of the key endpoint (/discovery/v2.0/keys). */
+export type KeysFailureMode =
+  /** 500 with a JSON error. */
+  | 'server_error'
+  /** 200 with an HTML page. */
+  | 'non_json'
+  | 'reset'
+  | 'hang'
+  | 'delay'
+  /** A 300 MB answer (with Content-Length). */
+  | 'huge';
+
+/** Failures of the App Service managed identity endpoint. */
+export type MsiFailureMode = 'hang';
 
 export interface FailureScope {
   /** Only requests for this user; default any user. */
@@ -81,6 +122,8 @@ export interface FailureScope {
 export type FailureRequest = (
   | { target: 'token'; mode: TokenFailureMode }
   | { target: 'graph'; mode: GraphFailureMode }
+  | { target: 'keys'; mode: KeysFailureMode }
+  | { target: 'msi'; mode: MsiFailureMode }
 ) &
   FailureScope;
 
@@ -104,6 +147,10 @@ export interface Stats {
   /** authorization_code and refresh_token grants of the SPA. */
   spaToken: number;
   graph: number;
+  /** Requests that reached /_emulator/sink (where the "redirect" mode points). */
+  sink: number;
+  /** Bytes of the "huge" answers written so far (a client that stops reading caps this). */
+  hugeBytesSent: number;
   tlsConnections: { entra: number; graph: number };
   graphCalls: GraphCall[];
 }

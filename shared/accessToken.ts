@@ -1,6 +1,7 @@
-import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
+import { errors, type JWTPayload, jwtVerify } from 'jose';
 import { type Config, PUBLIC_CLOUD_AUTHORITY_HOST } from './config.js';
 import { fail, type InvalidTokenReason, type Result } from './failures.js';
+import { createSigningKeyResolver, SigningKeysUnavailable } from './signingKeys.js';
 
 /** The signed-in user a request acts for, after its token has been verified. */
 export interface Caller {
@@ -26,7 +27,7 @@ export function trustedIssuers(config: Config): string[] {
   ]);
 }
 
-function reasonFor(error: unknown): InvalidTokenReason | 'keys_unavailable' {
+function reasonFor(error: unknown): InvalidTokenReason {
   if (error instanceof errors.JWTExpired) return 'expired';
   if (error instanceof errors.JWTClaimValidationFailed) {
     if (error.claim === 'nbf' || error.claim === 'iat') return 'not_yet_valid';
@@ -37,11 +38,9 @@ function reasonFor(error: unknown): InvalidTokenReason | 'keys_unavailable' {
   if (error instanceof errors.JOSEAlgNotAllowed) return 'algorithm';
   if (error instanceof errors.JWKSNoMatchingKey) return 'unknown_key';
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'signature';
-  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid)
-    return 'keys_unavailable';
   if (error instanceof errors.JOSEError) return 'malformed';
-  // jose lets fetch errors (Entra's key endpoint unreachable) through as they are.
-  return 'keys_unavailable';
+  // Not jose's verdict on the token: a bug, answered as internal_error by the handler.
+  throw error;
 }
 
 function stringClaim(payload: JWTPayload, name: string): string | undefined {
@@ -50,8 +49,8 @@ function stringClaim(payload: JWTPayload, name: string): string | undefined {
 }
 
 /**
- * Builds the access-token check. The JWKS is fetched once and cached by jose
- * (refetched when an unknown key id appears), so it lives as long as the app.
+ * Builds the access-token check. Entra's keys are fetched once and kept (signingKeys.ts says
+ * when they are refetched), so the check lives as long as the app.
  *
  * @example
  * const validateAccessToken = createAccessTokenValidator(config);
@@ -59,8 +58,9 @@ function stringClaim(payload: JWTPayload, name: string): string | undefined {
  * if (result.ok) console.log(result.value.oid);
  */
 export function createAccessTokenValidator(config: Config) {
-  const jwks = createRemoteJWKSet(
+  const jwks = createSigningKeyResolver(
     new URL(`${config.authorityHost}/${config.tenantId}/discovery/v2.0/keys`),
+    config.graphTimeoutMs,
   );
   const issuers = trustedIssuers(config);
 
@@ -86,10 +86,14 @@ export function createAccessTokenValidator(config: Config) {
         requiredClaims: ['exp', 'tid'],
       }));
     } catch (error) {
-      const reason = reasonFor(error);
-      return reason === 'keys_unavailable'
-        ? fail({ code: 'signing_keys_unavailable' })
-        : fail({ code: 'invalid_token', reason });
+      if (error instanceof SigningKeysUnavailable) {
+        // Neither valid nor invalid: a 401 would send every client into a sign-in loop.
+        return fail({
+          code: 'signing_keys_unavailable',
+          retryAfterSeconds: error.retryAfterSeconds,
+        });
+      }
+      return fail({ code: 'invalid_token', reason: reasonFor(error) });
     }
 
     const tid = stringClaim(payload, 'tid');

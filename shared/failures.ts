@@ -26,7 +26,7 @@ export type Failure =
   | { code: 'invalid_token'; reason: InvalidTokenReason }
   | { code: 'insufficient_scope' }
   | { code: 'app_only_token' }
-  | { code: 'signing_keys_unavailable' }
+  | { code: 'signing_keys_unavailable'; retryAfterSeconds: number }
   // The request itself.
   | { code: 'unsupported_media_type' }
   | { code: 'payload_too_large'; limitBytes: number }
@@ -43,7 +43,16 @@ export type Failure =
   | { code: 'token_exchange_timeout' }
   | { code: 'credential_unavailable' }
   // Microsoft Graph.
-  | { code: 'graph_error'; status: number; body: string; headers: Record<string, string> }
+  | {
+      code: 'graph_error';
+      status: number;
+      /** Graph's error reduced to the allow-listed fields (graphError.ts), serialized. */
+      body: string;
+      /** Graph's Retry-After and request-id, already checked. */
+      headers: Record<string, string>;
+      /** The claims (JSON) of Graph's Continuous Access Evaluation challenge, if it sent one. */
+      claims?: string;
+    }
   | { code: 'graph_unreachable' }
   | { code: 'graph_bad_response' }
   | { code: 'graph_timeout' }
@@ -166,6 +175,7 @@ export function failureResponse(failure: Failure, ctx?: ChallengeContext): Failu
         503,
         failure.code,
         "Entra ID's signing keys could not be fetched; try again later.",
+        { 'Retry-After': String(failure.retryAfterSeconds) },
       );
     case 'unsupported_media_type':
       return json(415, failure.code, 'The body must be JSON: send Content-Type: application/json.');
@@ -226,7 +236,22 @@ export function failureResponse(failure: Failure, ctx?: ChallengeContext): Failu
     case 'graph_error':
       return {
         status: failure.status,
-        headers: { 'Content-Type': 'application/json; charset=utf-8', ...failure.headers },
+        headers: {
+          'Content-Type': 'application/json; charset=utf-8',
+          ...failure.headers,
+          // A 401 challenges as ours (never Graph's header): Graph's CAE claims become our
+          // insufficient_claims, which a client answers with a new token for this API.
+          ...(failure.status === 401 &&
+            challenge(
+              ctx,
+              failure.claims
+                ? {
+                    error: 'insufficient_claims',
+                    claims: Buffer.from(failure.claims, 'utf8').toString('base64'),
+                  }
+                : {},
+            )),
+        },
         body: failure.body,
       };
     case 'graph_unreachable':

@@ -1,62 +1,12 @@
+import { discardBody } from './boundedBody.js';
 import type { Config } from './config.js';
 import { fail, type Result } from './failures.js';
+import { REQUEST_ID, relayGraphError } from './graphError.js';
 import type { ChangePasswordBody } from './requestBody.js';
 
-/** Headers of Graph's answer that a client needs: to wait, to correlate, to re-authenticate. */
-const RELAYED_HEADERS = [
-  'retry-after',
-  'request-id',
-  'client-request-id',
-  'www-authenticate',
-] as const;
-
-/** Graph's error bodies are small; a larger one is not an error body. */
-const MAX_ERROR_BODY_BYTES = 64 * 1024;
-
 export interface GraphSuccess {
+  /** Graph's request-id, for the caller to quote to support. */
   headers: Record<string, string>;
-}
-
-function relayedHeaders(response: Response): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const name of RELAYED_HEADERS) {
-    const value = response.headers.get(name);
-    if (value !== null) headers[name] = value;
-  }
-  return headers;
-}
-
-function isGraphError(body: unknown): boolean {
-  const error = (body as { error?: { code?: unknown } } | null)?.error;
-  return typeof error === 'object' && error !== null && typeof error.code === 'string';
-}
-
-/**
- * Relays Graph's error as it is: same status, same JSON, correlation headers.
- * If the body ever echoed a submitted password, that body is not relayed.
- */
-async function relayGraphError(
-  response: Response,
-  passwords: ChangePasswordBody,
-): Promise<Result<GraphSuccess>> {
-  const text = await response.text();
-  if (Buffer.byteLength(text) > MAX_ERROR_BODY_BYTES) return fail({ code: 'graph_bad_response' });
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return fail({ code: 'graph_bad_response' });
-  }
-  if (!isGraphError(body) || response.status < 400) return fail({ code: 'graph_bad_response' });
-  if (text.includes(passwords.currentPassword) || text.includes(passwords.newPassword)) {
-    return fail({ code: 'graph_bad_response' });
-  }
-  return fail({
-    code: 'graph_error',
-    status: response.status,
-    body: JSON.stringify(body),
-    headers: relayedHeaders(response),
-  });
 }
 
 /**
@@ -93,8 +43,11 @@ export async function changePasswordInGraph(
       signal,
     });
     if (response.status >= 200 && response.status < 300) {
-      await response.body?.cancel();
-      return { ok: true, value: { headers: relayedHeaders(response) } };
+      await discardBody(response);
+      const requestId = response.headers.get('request-id');
+      const headers: Record<string, string> =
+        requestId !== null && REQUEST_ID.test(requestId) ? { 'request-id': requestId } : {};
+      return { ok: true, value: { headers } };
     }
     return await relayGraphError(response, body);
   } catch {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { HttpRequest, type HttpResponseInit, InvocationContext } from '@azure/functions';
+import { generateKeyPair, SignJWT } from 'jose';
 import { inject } from 'vitest';
 import { createChangePasswordFunction } from '../../functions/changePassword.js';
 
@@ -93,4 +94,16 @@ export function newHandler(overrides: Record<string, string | undefined> = {}): 
 /** A user name no other test uses. */
 export function uniqueUsername(prefix = 'user'): string {
   return `${prefix}-${randomUUID().slice(0, 8)}@contoso.test`;
+}
+
+/** A well-formed user token for this API signed by a key Entra never published (or not yet: rotated). */
+export async function tokenFromUnknownKey(kid: string): Promise<string> {
+  const { privateKey } = await generateKeyPair('RS256');
+  return new SignJWT({ scp: 'access_as_user', oid: 'x', tid: emulators.tenantId })
+    .setProtectedHeader({ alg: 'RS256', kid })
+    .setIssuer(`${emulators.entraUrl}/${emulators.tenantId}/v2.0`)
+    .setAudience(`api://${emulators.apiClientId}`)
+    .setIssuedAt()
+    .setExpirationTime('2h')
+    .sign(privateKey);
 }

@@ -16,7 +16,7 @@ const EXAMPLES: Record<FailureCode, [Failure, number]> = {
   invalid_token: [{ code: 'invalid_token', reason: 'expired' }, 401],
   insufficient_scope: [{ code: 'insufficient_scope' }, 403],
   app_only_token: [{ code: 'app_only_token' }, 403],
-  signing_keys_unavailable: [{ code: 'signing_keys_unavailable' }, 503],
+  signing_keys_unavailable: [{ code: 'signing_keys_unavailable', retryAfterSeconds: 30 }, 503],
   unsupported_media_type: [{ code: 'unsupported_media_type' }, 415],
   payload_too_large: [{ code: 'payload_too_large', limitBytes: 4096 }, 413],
   invalid_json: [{ code: 'invalid_json' }, 400],
@@ -107,6 +107,23 @@ describe('failureResponse', () => {
     const response = failureResponse(failure);
     expect(response.body).toBe('{"error":{"code":"Request_BadRequest","message":"m"}}');
     expect(response.headers['request-id']).toBe('r');
+  });
+
+  it('tells when the signing keys will be fetched again', () => {
+    const response = failureResponse({ code: 'signing_keys_unavailable', retryAfterSeconds: 12 });
+    expect(response.headers['Retry-After']).toBe('12');
+    expect(response.headers['WWW-Authenticate']).toBeUndefined();
+  });
+
+  it("challenges a relayed Graph 401 as this API, with Graph's CAE claims when it sent some", () => {
+    const graph401 = { code: 'graph_error', status: 401, body: '{}', headers: {} } as const;
+    expect(failureResponse(graph401, ctx).headers['WWW-Authenticate']).toBe(BASE);
+    const claims = '{"access_token":{"nbf":{"essential":true,"value":"1"}}}';
+    expect(failureResponse({ ...graph401, claims }, ctx).headers['WWW-Authenticate']).toBe(
+      `${BASE}, error="insufficient_claims", claims="${Buffer.from(claims).toString('base64')}"`,
+    );
+    const graph400 = { ...graph401, status: 400 };
+    expect(failureResponse(graph400, ctx).headers['WWW-Authenticate']).toBeUndefined();
   });
 
   it('passes Entra Retry-After on', () => {
