@@ -31,7 +31,11 @@ var authorityHost = endsWith(loginEndpoint, '/') ? substring(loginEndpoint, 0, l
 
 // Every app setting of the function app, one `NAME: value` per line.
 // test/infra/app-settings.test.ts parses this object: each name must be a platform setting or one
-// the app reads (SETTING_NAMES in shared/config.ts). Keep it a single flat object literal.
+// the app reads (SETTING_NAMES in shared/config.ts), and every setting the app reads is here.
+// Keep it a single flat object literal, and never delete a line: the site module merges the
+// site's current settings into these (avm/res/web/site 0.15.1, config--appsettings:
+// union(currentAppSettings, <these settings>, ...)), so a setting left out keeps whatever
+// value the site had. An unused setting is written empty instead, which the app reads as unset.
 var appSettings = {
   // Platform: host storage through the user-assigned identity (shared keys are disabled).
   AzureWebJobsStorage__credential: 'managedidentity'
@@ -43,11 +47,23 @@ var appSettings = {
   // App: the API registration, and the identity used as its federated client credential.
   AZURE_TENANT_ID: tenant().tenantId
   AZURE_CLIENT_ID: apiClientId
+  // App: the API's credential for On-Behalf-Of. The app refuses more than one, so all three are
+  // always written: to switch (docs/deploy.md, "If a managed identity is not possible"), empty
+  // this one and fill another.
   MANAGED_IDENTITY_CLIENT_ID: identityClientId
+  AZURE_CLIENT_CERTIFICATE_PATH: ''
+  AZURE_CLIENT_SECRET: ''
   // App: set deliberately so they follow this deployment (scope name, cloud) rather than defaults.
   REQUIRED_SCOPE: requiredScope
   AZURE_AUTHORITY_HOST: authorityHost
   CORS_ALLOWED_ORIGINS: corsAllowedOrigins
+  // App: empty = the app's defaults (shared/config.ts, README "Configuration").
+  API_AUDIENCE: ''
+  ALLOWED_TENANT_IDS: ''
+  GRAPH_BASE_URL: ''
+  GRAPH_API_VERSION: ''
+  GRAPH_SCOPE: ''
+  GRAPH_TIMEOUT_MS: ''
 }
 
 module site 'br/public:avm/res/web/site:0.15.1' = {
@@ -83,14 +99,31 @@ module site 'br/public:avm/res/web/site:0.15.1' = {
         version: '22'
       }
     }
+    // Passing siteConfig replaces the module's defaults (alwaysOn, minTlsVersion 1.2, FtpsOnly),
+    // so the hardening is spelled out here.
     siteConfig: {
       alwaysOn: false
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
       // No platform CORS: the function answers preflights itself from CORS_ALLOWED_ORIGINS.
       // Platform CORS with any origin would take precedence over the function's own headers.
       cors: {
         allowedOrigins: []
       }
     }
+    // No basic (user name + password) publishing: azd deploys with an Entra token.
+    basicPublishingCredentialsPolicies: [
+      {
+        name: 'ftp'
+        allow: false
+      }
+      {
+        name: 'scm'
+        allow: false
+      }
+    ]
     appSettingsKeyValuePairs: appSettings
   }
 }

@@ -92,17 +92,20 @@ describe('function app settings in infra/app/api.bicep', () => {
     expect(unknown, 'not platform settings and not in SETTING_NAMES').toEqual([]);
   });
 
-  it('include what the app needs to run with the managed identity, and no secret', () => {
-    for (const name of [
-      'AZURE_TENANT_ID',
-      'AZURE_CLIENT_ID',
-      'MANAGED_IDENTITY_CLIENT_ID',
-      'CORS_ALLOWED_ORIGINS',
-    ]) {
-      expect(names, name).toContain(name);
-    }
-    expect(names).not.toContain('AZURE_CLIENT_SECRET');
-    expect(names).not.toContain('AZURE_CLIENT_CERTIFICATE_PATH');
+  // The site module merges the site's current settings into these (avm/res/web/site 0.15.1,
+  // config--appsettings: union(currentAppSettings, appSettingsKeyValuePairs, ...)): a setting the
+  // Bicep leaves out keeps the value it had on the site, whatever that was.
+  it.each(appNames)(
+    'include %s, which the app reads (nothing survives a redeployment unseen)',
+    (name) => {
+      expect(names).toContain(name);
+    },
+  );
+
+  it('write the managed identity as the one credential, the other two empty', () => {
+    expect(settings.get('MANAGED_IDENTITY_CLIENT_ID')).toBe('identityClientId');
+    expect(settings.get('AZURE_CLIENT_SECRET')).toBe("''");
+    expect(settings.get('AZURE_CLIENT_CERTIFICATE_PATH')).toBe("''");
     // The identity used for OBO is the one the host uses for storage.
     expect(settings.get('MANAGED_IDENTITY_CLIENT_ID')).toBe(
       settings.get('AzureWebJobsStorage__clientId'),
@@ -144,6 +147,33 @@ describe('function app settings in infra/app/api.bicep', () => {
     expect(result.config.audiences).toContain(`api://${DUMMY.AZURE_CLIENT_ID}`);
     expect(result.config.requiredScope).toBe(scopeName);
     expect(result.config.corsAllowedOrigins).toEqual(cors ? [cors] : []);
+  });
+});
+
+describe('a redeployment over an existing site (union(currentAppSettings, appSettings))', () => {
+  /** ARM's union(): keys of later objects win. */
+  const redeploy = (current: Record<string, string>) => ({ ...current, ...deployedEnv() });
+
+  it("replaces a credential the site had before with the template's one", () => {
+    const env = redeploy({
+      AZURE_CLIENT_SECRET: 'an-old-secret',
+      AZURE_CLIENT_CERTIFICATE_PATH: '/home/site/old.pem',
+      MANAGED_IDENTITY_CLIENT_ID: '99999999-9999-4999-8999-999999999999',
+    });
+    const result = loadConfig(env);
+    if (!result.ok) throw new Error(`${result.setting}: ${result.message}`);
+    expect(result.config.credential).toEqual({
+      kind: 'managedIdentity',
+      managedIdentityClientId: DUMMY.MANAGED_IDENTITY_CLIENT_ID,
+    });
+  });
+
+  it('resets every app setting a portal edit or an earlier version left behind', () => {
+    const stale = Object.fromEntries(appNames.map((name) => [name, `stale-${name}`]));
+    const env = redeploy(stale);
+    const survivors = appNames.filter((name) => env[name] === stale[name]);
+    expect(survivors).toEqual([]);
+    expect(loadConfig(env).ok).toBe(true);
   });
 });
 
