@@ -1,23 +1,14 @@
-// Chromium for the browser suite: Debian's /usr/bin/chromium (CHROMIUM_PATH to override) driven by
-// playwright-core, with exactly these switches and a fresh profile; and numbered screenshots.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+// The browser for the browser suite (scripts/browser.ts picks it in the global setup: CHROMIUM_PATH,
+// Debian's chromium, Chrome or Edge) driven by playwright-core, with exactly the switches of
+// scripts/browser.ts and a fresh profile; and numbered screenshots.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { inject } from 'vitest';
+import { launchOptions } from '../../scripts/browser.js';
 
 export const browserInfo = inject('browser');
-
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 export interface LaunchedBrowser {
   browser: Browser;
@@ -25,23 +16,13 @@ export interface LaunchedBrowser {
 }
 
 /**
- * Launches Chromium with CHROMIUM_ARGS and a new --user-data-dir, nothing else: Playwright's own
+ * Launches the browser with CHROMIUM_ARGS and a new --user-data-dir, nothing else: Playwright's own
  * default switches are left out (ignoreDefaultArgs), except the pipe it talks over.
  */
 export async function launchChromium(): Promise<LaunchedBrowser> {
-  if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(
-      `No Chromium at ${CHROMIUM_PATH}: apt-get install -y chromium (or set CHROMIUM_PATH)`,
-    );
-  }
   const profile = mkdtempSync(join(tmpdir(), 'browser-test-profile-'));
   try {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      ignoreDefaultArgs: true,
-      args: [...CHROMIUM_ARGS, `--user-data-dir=${profile}`, '--remote-debugging-pipe'],
-      timeout: 30_000,
-    });
+    const browser = await chromium.launch(launchOptions(browserInfo.target, profile));
     return {
       browser,
       async close() {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import type { HostKind } from '../../scripts/app-process.js';
+import { type BrowserTarget, provideBrowser } from '../../scripts/browser.js';
 import { type DevStack, startDevStack } from '../../scripts/dev-stack.js';
 import { ROOT } from '../../scripts/paths.js';
 
@@ -17,6 +18,8 @@ export interface BrowserContext {
   entraUrl: string;
   /** Where the tests save their screenshots. */
   screenshotDir: string;
+  /** The browser scripts/browser.ts found (or installed). */
+  target: BrowserTarget;
 }
 
 declare module 'vitest' {
@@ -26,6 +29,9 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
+  // First, before any stack starts: no browser is one line, not a stack trace after a minute.
+  const { target, description } = await provideBrowser();
+  console.log(`Browser: ${description}`);
   const results = join(ROOT, 'test-results');
   const screenshotDir = join(results, 'browser');
   rmSync(screenshotDir, { recursive: true, force: true });
@@ -60,6 +66,7 @@ export default async function setup(project: TestProject) {
     changePasswordUrl: stack.info.changePasswordUrl,
     entraUrl: stack.info.entraUrl,
     screenshotDir,
+    target,
   });
   return teardown;
 }
