@@ -1,5 +1,7 @@
+import { delimiter } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { type Emulators, startEmulators } from '../../emulators/index.js';
+import { FUNCTIONS_CORE_STAND_IN_DIR } from '../../scripts/paths.js';
 
 export interface EmulatorInfo {
   entraUrl: string;
@@ -26,6 +28,13 @@ declare module 'vitest' {
  * (and so MSAL, jose and fetch in the code under test) trust their certificate.
  */
 export default async function setup(project: TestProject) {
+  // The Functions worker hands the app '@azure/functions-core'; where that module is missing,
+  // '@azure/functions' warns "Failed to detect the Azure Functions runtime" and skips every
+  // registration (its src/app.ts, utils/tryGetCoreApiLazy.ts). The workers get the local host's
+  // stand-in on NODE_PATH instead, as scripts/local-host.ts does, so functions/ registers for real.
+  process.env.NODE_PATH = [FUNCTIONS_CORE_STAND_IN_DIR, process.env.NODE_PATH]
+    .filter(Boolean)
+    .join(delimiter);
   const emulators: Emulators = await startEmulators();
   process.env.NODE_EXTRA_CA_CERTS = emulators.caCertPath;
   project.provide('emulators', {
