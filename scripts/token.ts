@@ -1,4 +1,4 @@
-// npm run -s token -- [--user NAME] [--scope SCOPE] [--mfa] [--curl] [--state-dir DIR]
+// npm run -s token -- [--user NAME] [--scope SCOPE] [--mfa] [--curl] [--state-dir DIR] [--help]
 // Prints an access token for the API, minted by the running dev stack's Entra ID emulator
 // (default: the demo user, scope access_as_user). With --curl, prints instead a one-line curl
 // command that changes that user's password, with its current password read from the emulator.
@@ -10,19 +10,44 @@ import { getUser, mintToken } from '../emulators/control-client.js';
 import { type DevInfo, readDevInfo } from './dev-info.js';
 import { DEFAULT_STATE_DIR } from './paths.js';
 
-const { values } = parseArgs({
-  options: {
-    user: { type: 'string' },
-    scope: { type: 'string', default: 'access_as_user' },
-    mfa: { type: 'boolean', default: false },
-    curl: { type: 'boolean', default: false },
-    'state-dir': { type: 'string', default: DEFAULT_STATE_DIR },
-  },
-});
+const USAGE = `Usage: npm run -s token -- [options]
+
+Prints an access token for the API from the running dev stack (npm run dev), for your own calls.
+
+Options:
+  --user NAME     the user, e.g. demo or demo@contoso.test (default: the demo user)
+  --scope SCOPE   the delegated scope in the token (default: access_as_user)
+  --mfa           a token that carries MFA (amr: mfa)
+  --curl          print a curl command that changes that user's password, instead of the token
+  --state-dir DIR where npm run dev keeps its state (default: .emulators)
+  --help          this text`;
 
 function fail(message: string): never {
   console.error(message);
   process.exit(1);
+}
+
+function parse() {
+  try {
+    return parseArgs({
+      options: {
+        user: { type: 'string' },
+        scope: { type: 'string', default: 'access_as_user' },
+        mfa: { type: 'boolean', default: false },
+        curl: { type: 'boolean', default: false },
+        'state-dir': { type: 'string', default: DEFAULT_STATE_DIR },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (error) {
+    fail(`${(error as Error).message}\n\n${USAGE}`);
+  }
+}
+
+const values = parse();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
 }
 
 const info = readDevInfo(resolve(values['state-dir']));
@@ -52,7 +77,13 @@ async function curlCommand(dev: DevInfo, username: string, token: string): Promi
   ].join(' ');
 }
 
-const username = values.user ?? info.demoUsername;
+/** A short name (demo) is a user of the emulated tenant's domain (demo@contoso.test). */
+function fullUsername(name: string | undefined, demoUsername: string): string {
+  if (!name) return demoUsername;
+  return name.includes('@') ? name : `${name}${demoUsername.slice(demoUsername.indexOf('@'))}`;
+}
+
+const username = fullUsername(values.user, info.demoUsername);
 try {
   const token = await mintToken(info.entraUrl, {
     username,

@@ -33,6 +33,8 @@ export interface E2eContext {
   managedIdentityUrl?: string;
   /** This run started the dev stack, so tests may start more of them. */
   ownStack: boolean;
+  /** The dev stack's state directory (dev.json), for `npm run token -- --state-dir`. */
+  stateDir?: string;
 }
 
 declare module 'vitest' {
@@ -47,9 +49,16 @@ function external(baseUrl: string): E2eContext {
   const changePasswordUrl = `${baseUrl.replace(/\/+$/, '')}${changePasswordPath()}`;
   const token = process.env.E2E_TOKEN;
   if (token) return { changePasswordUrl, token, allowedOrigin, ownStack: false };
-  const dev = readDevInfo(resolve(process.env.E2E_STATE_DIR ?? DEFAULT_STATE_DIR));
+  const stateDir = resolve(process.env.E2E_STATE_DIR ?? DEFAULT_STATE_DIR);
+  const dev = readDevInfo(stateDir);
   if (dev) process.env.NODE_EXTRA_CA_CERTS = dev.caCertPath;
-  return { changePasswordUrl, entraUrl: dev?.entraUrl, allowedOrigin, ownStack: false };
+  return {
+    changePasswordUrl,
+    entraUrl: dev?.entraUrl,
+    allowedOrigin,
+    ownStack: false,
+    ...(dev && { stateDir }),
+  };
 }
 
 export default async function setup(project: TestProject) {
@@ -107,6 +116,7 @@ export default async function setup(project: TestProject) {
     allowedOrigin,
     managedIdentityUrl: `${managedIdentityApp.url}${changePasswordPath()}`,
     ownStack: true,
+    stateDir,
   });
   return teardown;
 }
