@@ -21,7 +21,10 @@ param spaRedirectUris array = []
 
 var graphAppId = '00000003-0000-0000-c000-000000000000' // Microsoft Graph
 var scopeId = guid(apiAppUniqueName, apiScopeName) // stable across redeployments
-var owners = { relationships: [deployer().objectId] } // lets an Application.ReadWrite.OwnedBy pipeline update it later
+// Append semantics: whoever deploys becomes an owner of each registration and of the API's service
+// principal, so an Application.ReadWrite.OwnedBy pipeline can update what it created
+// (docs/deploy.md, "GitHub Actions", for what an interactive deployer created first).
+var owners = { relationships: [deployer().objectId] }
 
 // Microsoft Graph's own service principal, read by its well-known appId: gives the permission id
 // (lookup pattern of msgraph-bicep-types quickstart-templates/apps-permissions-and-grants) and
@@ -133,6 +136,7 @@ resource apiAppWithUri 'Microsoft.Graph/applications@v1.0' = {
 // Created after the identifier URI is set, so tokens for api://<appId> resolve to this principal.
 resource apiSp 'Microsoft.Graph/servicePrincipals@v1.0' = {
   appId: apiAppWithUri.appId
+  owners: owners
 }
 
 // Optional tenant-wide admin consent: the API may act On-Behalf-Of any user for this one Graph scope.

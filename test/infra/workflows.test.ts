@@ -1,0 +1,44 @@
+// The GitHub workflows: CI compiles the Bicep (no compiler runs on the project's own machines) and
+// runs the same test command as .ci/run; azd previews the provisioning only with Azure variables.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { ROOT } from '../../scripts/paths.js';
+
+interface Step {
+  run?: string;
+  uses?: string;
+  if?: string;
+}
+interface Workflow {
+  jobs: Record<string, { env?: Record<string, string>; steps: Step[] }>;
+}
+
+const ci = parse(readFileSync(join(ROOT, '.github', 'workflows', 'ci.yml'), 'utf8')) as Workflow;
+const runs = (job: string): string[] => (ci.jobs[job]?.steps ?? []).flatMap((s) => s.run ?? []);
+
+describe('.github/workflows/ci.yml', () => {
+  it('tests with the README command', () => {
+    expect(runs('test')).toEqual(expect.arrayContaining(['npm ci', 'npm test']));
+  });
+
+  it('compiles and lints infra/main.bicep', () => {
+    const bicep = runs('bicep');
+    expect(bicep.some((run) => /^az bicep build --file infra\/main\.bicep\b/.test(run))).toBe(true);
+    expect(bicep.some((run) => /^az bicep lint --file infra\/main\.bicep\b/.test(run))).toBe(true);
+  });
+
+  it('previews the provisioning with azd only when the repository has Azure variables', () => {
+    const job = ci.jobs.bicep;
+    const preview = job?.steps.find((step) => /^azd provision --preview\b/.test(step.run ?? ''));
+    expect(preview?.if).toBe("env.HAS_AZURE == 'true'");
+    expect(job?.env?.HAS_AZURE).toMatch(/vars\.AZURE_CLIENT_ID != ''/);
+    expect(job?.env?.HAS_AZURE).toMatch(/vars\.AZURE_SUBSCRIPTION_ID != ''/);
+    // Every Azure step is skipped without them, compile and lint are not.
+    for (const step of job?.steps ?? []) {
+      const needsAzure = /azd|setup-azd/.test(`${step.run ?? ''}${step.uses ?? ''}`);
+      expect(step.if === "env.HAS_AZURE == 'true'", step.run ?? step.uses).toBe(needsAzure);
+    }
+  });
+});
