@@ -7,6 +7,7 @@ import { changePasswordInGraph } from '../shared/graph.js';
 import { createRequestHandler } from '../shared/handler.js';
 import { createOnBehalfOfExchanger } from '../shared/onBehalfOf.js';
 import { parseChangePasswordBody } from '../shared/requestBody.js';
+import { startAttemptTrace } from '../shared/telemetry.js';
 import type { PartsResult } from './lib/results.js';
 import { median } from './lib/stats.js';
 import {
@@ -95,6 +96,7 @@ export async function measureParts(
         const reply = await handle(
           {
             method: 'POST',
+            url: 'http://localhost:7071/api/me/changePassword',
             headers: { get: (name) => headers.get(name) ?? null },
             arrayBuffer: async () => bodyBytes.buffer.slice(0) as ArrayBuffer,
           },
@@ -115,6 +117,12 @@ export async function measureParts(
             bytes: async () => bodyBytes.buffer.slice(0) as ArrayBuffer,
           },
           clientRequestId: crypto.randomUUID(),
+          attempt: startAttemptTrace({
+            invocationId: 'bench',
+            method: 'POST',
+            url: 'http://localhost:7071/api/me/changePassword',
+            startTime: performance.now(),
+          }),
         });
         if (result.ok || result.failure.code !== 'graph_error')
           throw new Error('unexpected result');

@@ -11,7 +11,7 @@ export function createChangePasswordFunction(
 ): HttpHandler {
   const handle = createRequestHandler(env);
   return async (request, context) => {
-    const reply = await handle(request, context, context.invocationId);
+    const reply = await handle(request, context, context.invocationId, context.traceContext);
     return { status: reply.status, headers: reply.headers, body: reply.body };
   };
 }

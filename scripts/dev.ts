@@ -1,9 +1,11 @@
 // npm run dev -- [--port 7071] [--entra-port 7443] [--graph-port 7444] [--host auto|func|local]
 //                [--cors http://localhost:5173] [--skip-build] [--state-dir .emulators]
-//                [--spa] [--spa-port 5173]
+//                [--spa] [--spa-port 5173] [--traces]
 // Builds the app, starts the Entra ID and Graph emulators and serves the app on them, then prints
 // a curl command that changes the demo user's password. With --spa, also serves examples/spa on
-// Vite's dev server (http://localhost:5173). Ctrl-C (SIGINT) or SIGTERM stops it all.
+// Vite's dev server (http://localhost:5173). With --traces, the app prints every span it records
+// (OTEL_TRACES_EXPORTER=console); OTEL_EXPORTER_OTLP_ENDPOINT in the environment sends them to
+// a collector instead. Ctrl-C (SIGINT) or SIGTERM stops it all.
 import { execFile } from 'node:child_process';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -27,6 +29,8 @@ const { values } = parseArgs({
     /** Serve the example SPA (examples/spa) too. */
     spa: { type: 'boolean', default: false },
     'spa-port': { type: 'string', default: String(DEFAULT_SPA_PORT) },
+    /** Print the app's spans (OpenTelemetry's console exporter). */
+    traces: { type: 'boolean', default: false },
   },
 });
 
@@ -53,7 +57,10 @@ const starting = startDevStack({
   stateDir,
   host,
   build: !values['skip-build'],
-  settings: { CORS_ALLOWED_ORIGINS: values.cors },
+  settings: {
+    CORS_ALLOWED_ORIGINS: values.cors,
+    ...(values.traces && { OTEL_TRACES_EXPORTER: 'console' }),
+  },
   ...(values.spa && { spaPort: port('spa-port') }),
 });
 
@@ -82,6 +89,16 @@ async function curlCommand(stack: DevStack): Promise<string> {
   return stdout.trim();
 }
 
+function tracesWhere(): string {
+  const otlp =
+    process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const to = [values.traces && 'printed in this output', otlp && `sent over OTLP to ${otlp}`];
+  return (
+    to.filter(Boolean).join(', ') ||
+    'off (--traces prints them; OTEL_EXPORTER_OTLP_ENDPOINT=<url> sends them to a collector)'
+  );
+}
+
 function summary(stack: DevStack, curl: string): string {
   const { info } = stack;
   const where = (path: string) => relative(process.cwd(), path) || '.';
@@ -104,6 +121,7 @@ function summary(stack: DevStack, curl: string): string {
       : []),
     `  Settings      ${where(join(stateDir, 'dev.json'))}   certificate ${where(info.caCertPath)}`,
     '  Token         npm run -s token -- [--user NAME] [--scope SCOPE]',
+    `  Traces        ${tracesWhere()}`,
     '',
     "Change the demo user's password (204; the same command again gets Graph's 400):",
     '',

@@ -72,9 +72,17 @@ async function invoke(
   const invocationId = randomUUID();
   const started = performance.now();
   log(`Executing 'Functions.${fn.name}' (Id=${invocationId}) ${req.method} ${req.url}`);
+  // The Functions host hands the worker the W3C trace context of its own span for the
+  // invocation, a child of the caller's traceparent; this host records no spans of its own,
+  // so it hands on the caller's.
+  const traceParent = req.headers.traceparent;
+  const traceState = req.headers.tracestate;
   const context = new InvocationContext({
     invocationId,
     functionName: fn.name,
+    ...(typeof traceParent === 'string' && {
+      traceContext: { traceParent, ...(typeof traceState === 'string' && { traceState }) },
+    }),
     logHandler: (level, ...args) => log(`[${level}] ${format(...args)}`),
   });
   let outcome = 'Succeeded';

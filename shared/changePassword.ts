@@ -4,11 +4,14 @@ import type { Result } from './failures.js';
 import { changePasswordInGraph, type GraphSuccess } from './graph.js';
 import { createOnBehalfOfExchanger } from './onBehalfOf.js';
 import { parseChangePasswordBody, type RawBody } from './requestBody.js';
+import type { AttemptTrace } from './telemetry.js';
 
 export interface ChangePasswordInput {
   authorization: string | null;
   body: RawBody;
   clientRequestId: string;
+  /** This attempt's trace: each upstream call below is one child span of it. */
+  attempt: AttemptTrace;
 }
 
 /**
@@ -23,14 +26,22 @@ export interface ChangePasswordInput {
 export async function createChangePassword(config: Config) {
   const validateAccessToken = createAccessTokenValidator(config);
   const exchangeOnBehalfOf = await createOnBehalfOfExchanger(config);
+  const entra = new URL(config.authorityHost);
+  const graph = new URL(config.graphBaseUrl);
 
   return async function changePassword(input: ChangePasswordInput): Promise<Result<GraphSuccess>> {
     const caller = await validateAccessToken(input.authorization);
     if (!caller.ok) return caller;
+    const { attempt } = input;
+    attempt.tenantId = caller.value.tid;
     const body = await parseChangePasswordBody(input.body);
     if (!body.ok) return body;
-    const graphToken = await exchangeOnBehalfOf(caller.value, input.clientRequestId);
+    const graphToken = await attempt.call('tokenExchange', entra, () =>
+      exchangeOnBehalfOf(caller.value, input.clientRequestId),
+    );
     if (!graphToken.ok) return graphToken;
-    return changePasswordInGraph(config, graphToken.value, body.value, input.clientRequestId);
+    return attempt.call('graphChangePassword', graph, () =>
+      changePasswordInGraph(config, graphToken.value, body.value, input.clientRequestId),
+    );
   };
 }

@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import { fail, type Result } from './failures.js';
 import { REQUEST_ID, relayGraphError } from './graphError.js';
 import type { ChangePasswordBody } from './requestBody.js';
+import { noteHttpResponse } from './telemetry.js';
 
 export interface GraphSuccess {
   /** Graph's request-id, for the caller to quote to support. */
@@ -42,6 +43,7 @@ export async function changePasswordInGraph(
       redirect: 'error',
       signal,
     });
+    noteHttpResponse(response);
     if (response.status >= 200 && response.status < 300) {
       await discardBody(response);
       const requestId = response.headers.get('request-id');

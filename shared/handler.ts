@@ -10,10 +10,18 @@ import {
   replyFor,
   withCommonHeaders,
 } from './response.js';
+import {
+  type AttemptRecord,
+  type HostTraceContext,
+  logFields,
+  startAttemptTrace,
+} from './telemetry.js';
+import { startTelemetry } from './telemetrySettings.js';
 
 /** A request as the handler needs it, whatever host delivered it. */
 export interface IncomingCall {
   method: string;
+  url: string;
   headers: { get(name: string): string | null };
   arrayBuffer(): Promise<ArrayBuffer>;
 }
@@ -26,20 +34,31 @@ export interface Logger {
 
 type Ready = { config: Config; changePassword: Awaited<ReturnType<typeof createChangePassword>> };
 
-/** Safe detail for the outcome log line: codes and reasons, never values a caller sent. */
-function detailOf(failure: Failure): string {
+/** Safe detail for the outcome log line and span: codes and reasons, never values a caller sent. */
+function detailOf(failure: Failure): AttemptRecord['detail'] {
   switch (failure.code) {
     case 'invalid_token':
-      return ` reason=${failure.reason}`;
+      return { reason: failure.reason };
     case 'invalid_request':
-      return ` field=${failure.field}`;
+      return { field: failure.field };
     case 'token_exchange_rejected':
-      return ` entraError="${failure.entraError}"`;
+      return { entraError: failure.entraError };
     case 'graph_error':
-      return ` graphStatus=${failure.status}`;
+      return { graphStatus: failure.status };
     default:
-      return '';
+      return {};
   }
+}
+
+/** `key=value` pairs; a value with spaces or quotes is quoted, so the line stays parseable. */
+function logLine(fields: [string, string | number][]): string {
+  return fields
+    .map(([key, value]) =>
+      typeof value === 'string' && /[\s"=]/.test(value)
+        ? `${key}=${JSON.stringify(value)}`
+        : `${key}=${value}`,
+    )
+    .join(' ');
 }
 
 /**
@@ -57,6 +76,7 @@ export function createRequestHandler(env: Readonly<Record<string, string | undef
   let configErrorReported = false;
 
   async function setUp(log: Logger, invocationId: string): Promise<Ready | undefined> {
+    await startTelemetry(env, log);
     const loaded = loadConfig(env);
     if (!loaded.ok) {
       if (!configErrorReported) {
@@ -74,6 +94,7 @@ export function createRequestHandler(env: Readonly<Record<string, string | undef
     call: IncomingCall,
     log: Logger,
     invocationId: string,
+    traceContext?: HostTraceContext | null,
   ): Promise<HttpReply> {
     const started = performance.now();
     const clientRequestId = clientRequestIdFrom(call.headers.get('client-request-id'));
@@ -82,18 +103,15 @@ export function createRequestHandler(env: Readonly<Record<string, string | undef
       throw error;
     });
     let app: Ready | undefined;
+    let setupError: Error | undefined;
     try {
       app = await ready;
     } catch (error) {
-      log.error(
-        `changePassword setup failed: ${(error as Error).name} invocationId=${invocationId}`,
-      );
-      return bareFailureReply({ code: 'internal_error' }, clientRequestId);
+      setupError = error as Error;
     }
-    if (!app) return bareFailureReply({ code: 'server_misconfigured' }, clientRequestId);
-
-    const origin = call.headers.get('origin');
-    if (call.method === 'OPTIONS') {
+    if (call.method === 'OPTIONS' && app) {
+      // A CORS preflight, not a change attempt: no span, no outcome line.
+      const origin = call.headers.get('origin');
       const preflight = answerPreflight(app.config, origin);
       const reply: HttpReply = preflight.ok
         ? { status: 204, headers: preflight.headers }
@@ -101,37 +119,62 @@ export function createRequestHandler(env: Readonly<Record<string, string | undef
       return withCommonHeaders(reply, app.config, origin, clientRequestId);
     }
 
+    // Started once setup (and so the tracer) is ready, dated from the request's arrival.
+    const attempt = startAttemptTrace({
+      invocationId,
+      method: call.method,
+      url: call.url,
+      traceContext,
+      startTime: started,
+    });
     let result: Result<GraphSuccess>;
-    try {
-      result = await app.changePassword({
-        authorization: call.headers.get('authorization'),
-        body: {
-          contentType: call.headers.get('content-type'),
-          contentLength: call.headers.get('content-length'),
-          bytes: () => call.arrayBuffer(),
-        },
-        clientRequestId,
-      });
-    } catch (error) {
-      // A bug, not an upstream failure: log its kind only; messages may quote input.
-      log.error(
-        `changePassword internal error: ${(error as Error).name} invocationId=${invocationId}`,
-      );
+    let reply: HttpReply;
+    if (setupError) {
+      log.error(`changePassword setup failed: ${setupError.name} invocationId=${invocationId}`);
       result = { ok: false, failure: { code: 'internal_error' } };
+      reply = bareFailureReply(result.failure, clientRequestId);
+    } else if (!app) {
+      result = { ok: false, failure: { code: 'server_misconfigured' } };
+      reply = bareFailureReply(result.failure, clientRequestId);
+    } else {
+      try {
+        result = await app.changePassword({
+          authorization: call.headers.get('authorization'),
+          body: {
+            contentType: call.headers.get('content-type'),
+            contentLength: call.headers.get('content-length'),
+            bytes: () => call.arrayBuffer(),
+          },
+          clientRequestId,
+          attempt,
+        });
+      } catch (error) {
+        // A bug, not an upstream failure: log its kind only; messages may quote input.
+        log.error(
+          `changePassword internal error: ${(error as Error).name} invocationId=${invocationId}`,
+        );
+        result = { ok: false, failure: { code: 'internal_error' } };
+      }
+      const origin = call.headers.get('origin');
+      reply = withCommonHeaders(replyFor(result, app.config), app.config, origin, clientRequestId);
     }
-    const reply = withCommonHeaders(
-      replyFor(result, app.config),
-      app.config,
-      origin,
-      clientRequestId,
-    );
 
-    const outcome = result.ok ? 'changed' : result.failure.code;
-    const detail = result.ok ? '' : detailOf(result.failure);
-    const graphRequestId = reply.headers['request-id'] ?? '-';
-    const line =
-      `changePassword outcome=${outcome} status=${reply.status}${detail} graphRequestId=${graphRequestId}` +
-      ` clientRequestId=${clientRequestId} durationMs=${Math.round(performance.now() - started)} invocationId=${invocationId}`;
+    // One record, said twice: as the attempt's span and as its log line.
+    const record: AttemptRecord = {
+      outcome: result.ok ? 'changed' : result.failure.code,
+      status: reply.status,
+      detail: result.ok ? {} : detailOf(result.failure),
+      graphRequestId: reply.headers['request-id'],
+      clientRequestId,
+      tenantId: attempt.tenantId,
+    };
+    attempt.end(record);
+    const line = `changePassword ${logLine([
+      ...logFields(record),
+      ['traceId', attempt.traceId ?? '-'],
+      ['durationMs', Math.round(performance.now() - started)],
+      ['invocationId', invocationId],
+    ])}`;
     if (reply.status >= 500) log.error(line);
     else if (reply.status >= 400) log.warn(line);
     else log.info(line);

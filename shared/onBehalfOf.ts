@@ -10,6 +10,7 @@ import {
 import type { Caller } from './accessToken.js';
 import type { ClientCredential, Config } from './config.js';
 import { type Failure, fail, type Result } from './failures.js';
+import { noteHttpResponse } from './telemetry.js';
 
 /**
  * What one exchange saw on the wire, to tell Entra's refusals from its outages.
@@ -59,6 +60,7 @@ function observedNetworkClient(timeoutMs: number, seen: WireObservation): INetwo
       seen.transport = (error as Error).name === 'TimeoutError' ? 'timeout' : 'unreachable';
       throw error;
     }
+    noteHttpResponse(response);
     seen.status = response.status;
     seen.retryAfter = response.headers.get('retry-after') ?? undefined;
     let body: unknown = {};

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SETTING_NAMES } from '../shared/config.js';
 import type { FailureCode } from '../shared/failures.js';
+import { TELEMETRY_SETTING_NAMES } from '../shared/telemetrySettings.js';
 
 const readme = readFileSync('README.md', 'utf8');
 const sample = JSON.parse(readFileSync('local.settings.sample.json', 'utf8')) as {
@@ -44,10 +45,17 @@ describe('the docs say what the code does', () => {
     expect(sample.Values).toHaveProperty(name);
   });
 
+  it.each(TELEMETRY_SETTING_NAMES)('README telemetry table lists %s', (name) => {
+    expect(readme).toMatch(new RegExp(`\\| \`${name}\` +\\|`));
+  });
+
+  it.each(TELEMETRY_SETTING_NAMES)('local.settings.sample.json documents %s', (name) => {
+    expect(sample.Values).toHaveProperty(name);
+  });
+
   it('local.settings.sample.json holds no setting the app does not read, except the host own', () => {
-    const unknown = Object.keys(sample.Values).filter(
-      (name) => !(SETTING_NAMES as readonly string[]).includes(name),
-    );
+    const read: readonly string[] = [...SETTING_NAMES, ...TELEMETRY_SETTING_NAMES];
+    const unknown = Object.keys(sample.Values).filter((name) => !read.includes(name));
     expect(unknown).toEqual(['FUNCTIONS_WORKER_RUNTIME', 'AzureWebJobsStorage']);
   });
 

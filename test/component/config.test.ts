@@ -18,10 +18,17 @@ describe('a missing or malformed setting', () => {
       expect(reply.headers['client-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     }
     const logged = replies.flatMap((r) => r.logs);
-    expect(logged).toHaveLength(1);
-    expect(logged[0]).toContain('setting=AZURE_CLIENT_ID');
-    expect(logged[0]).toContain(`invocationId=${replies[0]?.invocationId}`);
-    expect(logged[0]).not.toContain('not-a-guid');
+    const configErrors = logged.filter((line) => line.includes('configuration error'));
+    expect(configErrors).toHaveLength(1);
+    expect(configErrors[0]).toContain('setting=AZURE_CLIENT_ID');
+    expect(configErrors[0]).toContain(`invocationId=${replies[0]?.invocationId}`);
+    // Every attempt still gets its outcome line (and span), saying nothing of the value.
+    for (const reply of replies) {
+      expect(
+        reply.logs.filter((line) => line.includes('outcome=server_misconfigured')),
+      ).toHaveLength(1);
+    }
+    expect(logged.join('\n')).not.toContain('not-a-guid');
   });
 
   it('never echoes a secret-bearing setting', async () => {

@@ -34,6 +34,8 @@ export interface CallOptions {
   rawBody?: string;
   contentType?: string | null;
   headers?: Record<string, string>;
+  /** The W3C traceparent the Functions host would hand the worker in InvocationContext.traceContext. */
+  traceParent?: string;
 }
 
 type Handler = ReturnType<typeof createChangePasswordFunction>;
@@ -58,6 +60,7 @@ export async function call(handler: Handler, options: CallOptions = {}): Promise
   const context = new InvocationContext({
     invocationId,
     functionName: 'changePassword',
+    ...(options.traceParent && { traceContext: { traceParent: options.traceParent } }),
     logHandler: (level, ...args) => {
       const line = `${level}: ${args.map(String).join(' ')}`;
       logs.push(line);
