@@ -94,6 +94,8 @@ export type Dependency = keyof typeof DEPENDENCIES;
 
 const tracer = () => trace.getTracer(TRACER_NAME);
 
+const CORRELATION_ID = /^[A-Za-z0-9-]{1,64}$/;
+
 function graphRequestIdOf(result: Result<unknown>): string | undefined {
   const headers = result.ok
     ? (result.value as { headers?: Record<string, string> } | undefined)?.headers
@@ -117,7 +119,10 @@ export function noteHttpResponse(response: Response): void {
   });
   for (const header of ['request-id', 'x-ms-request-id', 'client-request-id']) {
     const value = response.headers.get(header);
-    if (value !== null) span.setAttribute(`http.response.header.${header}`, [value]);
+    // Ids only: an upstream header is not trusted to be one (nor to hold no secret).
+    if (value !== null && CORRELATION_ID.test(value)) {
+      span.setAttribute(`http.response.header.${header}`, [value]);
+    }
   }
 }
 
