@@ -45,6 +45,8 @@ const GRAPH_MODES: readonly GraphFailureMode[] = [
   'huge',
   'huge_chunked',
   'stall_body',
+  'reset_after_change',
+  'hang_after_change',
 ];
 const KEYS_MODES: readonly KeysFailureMode[] = [
   'server_error',

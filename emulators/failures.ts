@@ -1,11 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { EmulatorContext } from './context.js';
-import { hang, sleep } from './http.js';
+import { hang, resetRequest, sleep } from './http.js';
 import type { Failure } from './state.js';
 
 /**
  * Applies the transport side of a scripted failure, common to both servers:
- * waits delayMs, then destroys the socket ("reset") or never answers ("hang").
+ * waits delayMs, then drops the request ("reset") or never answers ("hang").
  * Returns true when the request needs no answer.
  */
 export async function applyTransportFailure(
@@ -15,7 +15,7 @@ export async function applyTransportFailure(
 ): Promise<boolean> {
   await sleep(failure.delayMs ?? 0, ctx.closing);
   if (failure.mode === 'reset') {
-    req.socket.destroy();
+    resetRequest(req);
     return true;
   }
   if (failure.mode === 'hang') {

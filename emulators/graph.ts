@@ -61,7 +61,8 @@ export function graphHandler(ctx: EmulatorContext): Handler {
     }
 
     const scripted = state.takeFailure('graph', state.findByOid(oid));
-    if (scripted) {
+    const afterChange = scripted?.mode.endsWith('_after_change') ? scripted : undefined;
+    if (scripted && !afterChange) {
       if (await applyTransportFailure(ctx, req, scripted)) return;
       if (scriptedFailure(res, scripted.mode, retryAfter(scripted))) return;
       if (await hostileGraphAnswer(ctx, req, res, scripted.mode, bearer ?? '')) return;
@@ -111,6 +112,11 @@ export function graphHandler(ctx: EmulatorContext): Handler {
     }
     user.password = newPassword;
     user.passwordChanges++;
+    if (afterChange) {
+      const mode = afterChange.mode === 'reset_after_change' ? 'reset' : 'hang';
+      await applyTransportFailure(ctx, req, { ...afterChange, mode });
+      return;
+    }
     res.writeHead(204).end();
   };
 }

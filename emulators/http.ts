@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, type Server } from 'node:https';
+import { constants, createSecureServer } from 'node:http2';
+import { createServer as createHttp1Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { Server, TLSSocket } from 'node:tls';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
@@ -13,12 +15,27 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** How long an idle connection stays open: Node's HTTP/1.1 default, for both protocols. */
+const IDLE_TIMEOUT_MS = 5_000;
+
+/**
+ * An HTTPS server that speaks HTTP/2 where the client offers it (ALPN), as Entra ID and Graph
+ * do, and HTTP/1.1 otherwise. Handlers get Node's HTTP/2 compatibility request and response,
+ * which follow the HTTP/1.1 ones (headers, writeHead, end, body iteration).
+ */
 export async function listenHttps(
   tls: { cert: string; key: string },
   port: number,
-  onTlsConnection: () => void,
+  onTlsConnection: (protocol: 'h2' | 'http/1.1') => void,
+  options: { http2?: boolean } = {},
 ): Promise<RunningServer> {
-  const server = createServer({ cert: tls.cert, key: tls.key });
+  const server: Server =
+    options.http2 === false
+      ? createHttp1Server({ cert: tls.cert, key: tls.key, keepAliveTimeout: IDLE_TIMEOUT_MS })
+      : // HTTP/2 sessions idle for the timeout are closed, like HTTP/1.1 keep-alive connections.
+        createSecureServer({ cert: tls.cert, key: tls.key, allowHTTP1: true }).setTimeout(
+          IDLE_TIMEOUT_MS,
+        );
   // Track raw and TLS sockets ourselves: closeAllConnections() misses handshakes in progress.
   const sockets = new Set<Socket>();
   const track = (socket: Socket) => {
@@ -26,9 +43,9 @@ export async function listenHttps(
     socket.once('close', () => sockets.delete(socket));
   };
   server.on('connection', track);
-  server.on('secureConnection', (socket: Socket) => {
+  server.on('secureConnection', (socket: TLSSocket) => {
     track(socket);
-    onTlsConnection();
+    onTlsConnection(socket.alpnProtocol === 'h2' ? 'h2' : 'http/1.1');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -42,11 +59,14 @@ export async function listenHttps(
     url,
     server,
     setHandler(handler) {
-      server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      server.on('request', (request: unknown, response: unknown) => {
+        // The compatibility API mirrors IncomingMessage/ServerResponse for what handlers use.
+        const req = request as unknown as IncomingMessage;
+        const res = response as unknown as ServerResponse;
         handler(req, res).catch((err: unknown) => {
           if (!res.headersSent && !res.destroyed) {
             sendJson(res, 500, { error: 'emulator_error', message: String(err) });
-          } else res.destroy();
+          } else resetRequest(req);
         });
       });
     },
@@ -56,6 +76,16 @@ export async function listenHttps(
       return closed;
     },
   };
+}
+
+/**
+ * Drops a request without an answer: over HTTP/1.1 the connection is destroyed; over HTTP/2 the
+ * stream is reset (RST_STREAM), as a server does, leaving the other streams of the connection.
+ */
+export function resetRequest(req: IncomingMessage): void {
+  const stream = (req as { stream?: { close(code: number): void } }).stream;
+  if (stream) stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+  else req.socket.destroy();
 }
 
 export function sendJson(

@@ -30,6 +30,8 @@ export interface EmulatorOptions {
   graphPort?: number;
   /** Where the cert/key PEM files go; default a fresh temporary directory (removed on close). */
   stateDir?: string;
+  /** Offer HTTP/2 (ALPN h2) besides HTTP/1.1, as Entra ID and Graph do; default true. */
+  http2?: boolean;
 }
 
 export interface Emulators {
@@ -71,14 +73,27 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
   });
   const removeStateDir = () =>
     ownsStateDir ? rm(stateDir, { recursive: true, force: true }) : Promise.resolve();
-  const entra = await listenHttps(tls, options.entraPort ?? 0, () => {
-    state.stats.tlsConnections.entra++;
+  const listen = (
+    port: number | undefined,
+    count: (stats: { entra: number; graph: number }) => void,
+  ) =>
+    listenHttps(
+      tls,
+      port ?? 0,
+      (protocol) => {
+        count(state.stats.tlsConnections);
+        if (protocol === 'h2') count(state.stats.http2Connections);
+      },
+      { http2: options.http2 ?? true },
+    );
+  const entra = await listen(options.entraPort, (n) => {
+    n.entra++;
   }).catch(async (err: unknown) => {
     await removeStateDir();
     throw err;
   });
-  const graph = await listenHttps(tls, options.graphPort ?? 0, () => {
-    state.stats.tlsConnections.graph++;
+  const graph = await listen(options.graphPort, (n) => {
+    n.graph++;
   }).catch(async (err: unknown) => {
     await entra.close();
     await removeStateDir();

@@ -29,6 +29,7 @@ function emptyStats(): Stats {
     sink: 0,
     hugeBytesSent: 0,
     tlsConnections: { entra: 0, graph: 0 },
+    http2Connections: { entra: 0, graph: 0 },
     graphCalls: [],
   };
 }

@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
@@ -20,22 +20,30 @@ function validity(days: number): { notBeforeDate: Date; notAfterDate: Date } {
 
 export async function createTlsMaterial(stateDir: string): Promise<TlsMaterial> {
   const [server, client] = await Promise.all([
-    generate([{ name: 'commonName', value: 'localhost' }], {
-      algorithm: 'sha256',
-      ...validity(30),
-      extensions: [
-        { name: 'basicConstraints', cA: false },
-        { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
-        { name: 'extKeyUsage', serverAuth: true },
-        {
-          name: 'subjectAltName',
-          altNames: [
-            { type: 7, ip: '127.0.0.1' },
-            { type: 2, value: 'localhost' },
-          ],
-        },
+    // A subject of its own per run: two emulator pairs can be trusted side by side (CAs are
+    // looked up by subject name).
+    generate(
+      [
+        { name: 'commonName', value: 'localhost' },
+        { name: 'organizationName', value: `Emulators ${randomUUID()}` },
       ],
-    }),
+      {
+        algorithm: 'sha256',
+        ...validity(30),
+        extensions: [
+          { name: 'basicConstraints', cA: false },
+          { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+          { name: 'extKeyUsage', serverAuth: true },
+          {
+            name: 'subjectAltName',
+            altNames: [
+              { type: 7, ip: '127.0.0.1' },
+              { type: 2, value: 'localhost' },
+            ],
+          },
+        ],
+      },
+    ),
     generate([{ name: 'commonName', value: 'entra-emulator-api-app' }], {
       algorithm: 'sha256',
       ...validity(365),

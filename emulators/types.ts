@@ -92,7 +92,11 @@ export type GraphFailureMode =
   /** A 300 MB error body, chunked (no Content-Length). */
   | 'huge_chunked'
   /** Headers and the start of an error body, then nothing more. */
-  | 'stall_body';
+  | 'stall_body'
+  /** The password is changed, then the answer is lost: the stream/connection is dropped. */
+  | 'reset_after_change'
+  /** The password is changed, then no answer ever comes. */
+  | 'hang_after_change';
 
 /** Failures of the key endpoint (/discovery/v2.0/keys). */
 export type KeysFailureMode =
@@ -152,5 +156,7 @@ export interface Stats {
   /** Bytes of the "huge" answers written so far (a client that stops reading caps this). */
   hugeBytesSent: number;
   tlsConnections: { entra: number; graph: number };
+  /** Of those, the ones that negotiated HTTP/2 (ALPN h2). */
+  http2Connections: { entra: number; graph: number };
   graphCalls: GraphCall[];
 }
