@@ -8,6 +8,7 @@ import { createRequestHandler } from '../shared/handler.js';
 import { createOnBehalfOfExchanger } from '../shared/onBehalfOf.js';
 import { parseChangePasswordBody } from '../shared/requestBody.js';
 import { startAttemptTrace } from '../shared/telemetry.js';
+import { createUpstreamPool } from '../shared/upstreamPool.js';
 import type { PartsResult } from './lib/results.js';
 import { median } from './lib/stats.js';
 import {
@@ -50,7 +51,8 @@ export async function measureParts(
   const { config } = loaded;
   const bareMinimum = createBareMinimum(info);
   const validate = createAccessTokenValidator(config);
-  const exchange = await createOnBehalfOfExchanger(config);
+  const pool = await createUpstreamPool();
+  const exchange = await createOnBehalfOfExchanger(config, pool);
   const changePassword = await createChangePassword(config);
   const handle = createRequestHandler(info.appEnv);
   const quiet = { info() {}, warn() {}, error() {} };
@@ -162,7 +164,7 @@ export async function measureParts(
     },
     {
       name: 'Graph call: changePasswordInGraph vs one fetch',
-      app: (i) => changePasswordInGraph(config, graphToken(i), passwords, 'bench'),
+      app: (i) => changePasswordInGraph(config, pool, graphToken(i), passwords, 'bench'),
       bare: async (i) => {
         const response = await fetch(graphUrl, {
           method: 'POST',

@@ -5,6 +5,7 @@ import { changePasswordInGraph, type GraphSuccess } from './graph.js';
 import { createOnBehalfOfExchanger } from './onBehalfOf.js';
 import { parseChangePasswordBody, type RawBody } from './requestBody.js';
 import type { AttemptTrace } from './telemetry.js';
+import { createUpstreamPool, type UpstreamPool } from './upstreamPool.js';
 
 export interface ChangePasswordInput {
   authorization: string | null;
@@ -23,9 +24,11 @@ export interface ChangePasswordInput {
  * const changePassword = await createChangePassword(config);
  * const result = await changePassword({ authorization, body, clientRequestId });
  */
-export async function createChangePassword(config: Config) {
+export async function createChangePassword(config: Config, pool?: UpstreamPool) {
   const validateAccessToken = createAccessTokenValidator(config);
-  const exchangeOnBehalfOf = await createOnBehalfOfExchanger(config);
+  // One pool per instance for every upstream call: bounded, kept-alive connections.
+  const upstream = pool ?? (await createUpstreamPool());
+  const exchangeOnBehalfOf = await createOnBehalfOfExchanger(config, upstream);
   const entra = new URL(config.authorityHost);
   const graph = new URL(config.graphBaseUrl);
 
@@ -41,7 +44,7 @@ export async function createChangePassword(config: Config) {
     );
     if (!graphToken.ok) return graphToken;
     return attempt.call('graphChangePassword', graph, () =>
-      changePasswordInGraph(config, graphToken.value, body.value, input.clientRequestId),
+      changePasswordInGraph(config, upstream, graphToken.value, body.value, input.clientRequestId),
     );
   };
 }

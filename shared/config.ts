@@ -20,6 +20,7 @@ export const SETTING_NAMES = [
   'GRAPH_SCOPE',
   'GRAPH_TIMEOUT_MS',
   'CORS_ALLOWED_ORIGINS',
+  'MAX_CONCURRENT_REQUESTS',
 ] as const;
 
 export type SettingName = (typeof SETTING_NAMES)[number];
@@ -50,6 +51,8 @@ export interface Config {
   graphScope: string;
   graphTimeoutMs: number;
   corsAllowedOrigins: string[];
+  /** Requests in flight on this instance past which new ones get 503 server_busy. */
+  maxConcurrentRequests: number;
 }
 
 export type ConfigResult =
@@ -123,6 +126,16 @@ function origin(value: string): string {
       'CORS_ALLOWED_ORIGINS',
       'CORS_ALLOWED_ORIGINS must be a comma-separated list of origins such as https://app.contoso.com',
     );
+  }
+  return value;
+}
+
+/** A whole number within [min, max], or its default when unset. */
+function integer(env: Env, name: SettingName, fallback: number, min: number, max: number): number {
+  const text = read(env, name) ?? String(fallback);
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max) {
+    throw new SettingError(name, `${name} must be an integer from ${min} to ${max}`);
   }
   return value;
 }
@@ -202,14 +215,8 @@ function parse(env: Env): Config {
   if (graphApiVersion !== 'v1.0' && graphApiVersion !== 'beta') {
     throw new SettingError('GRAPH_API_VERSION', 'GRAPH_API_VERSION must be v1.0 or beta');
   }
-  const timeout = read(env, 'GRAPH_TIMEOUT_MS') ?? '10000';
-  const graphTimeoutMs = Number(timeout);
-  if (!/^\d+$/.test(timeout) || graphTimeoutMs < 100 || graphTimeoutMs > 120_000) {
-    throw new SettingError(
-      'GRAPH_TIMEOUT_MS',
-      'GRAPH_TIMEOUT_MS must be an integer from 100 to 120000',
-    );
-  }
+  const graphTimeoutMs = integer(env, 'GRAPH_TIMEOUT_MS', 10_000, 100, 120_000);
+  const maxConcurrentRequests = integer(env, 'MAX_CONCURRENT_REQUESTS', 512, 1, 100_000);
   return {
     tenantId,
     clientId,
@@ -228,6 +235,7 @@ function parse(env: Env): Config {
     graphScope: read(env, 'GRAPH_SCOPE') ?? 'https://graph.microsoft.com/.default',
     graphTimeoutMs,
     corsAllowedOrigins: list(env, 'CORS_ALLOWED_ORIGINS').map(origin),
+    maxConcurrentRequests,
   };
 }
 

@@ -55,8 +55,10 @@ export type Failure =
     }
   | { code: 'graph_unreachable' }
   | { code: 'graph_bad_response' }
-  | { code: 'graph_timeout' }
+  | { code: 'graph_timeout_change_unknown' }
+  | { code: 'graph_connection_lost_change_unknown' }
   // This app.
+  | { code: 'server_busy'; retryAfterSeconds: number }
   | { code: 'server_misconfigured' }
   | { code: 'internal_error' };
 
@@ -258,7 +260,7 @@ export function failureResponse(failure: Failure, ctx?: ChallengeContext): Failu
       return json(
         502,
         failure.code,
-        'Microsoft Graph could not be reached or dropped the connection. The password may or may not have changed; check before retrying.',
+        'Microsoft Graph could not be reached; the request was not sent and the password was not changed. Try again later.',
       );
     case 'graph_bad_response':
       return json(
@@ -266,11 +268,24 @@ export function failureResponse(failure: Failure, ctx?: ChallengeContext): Failu
         failure.code,
         'Microsoft Graph gave an answer that is not a valid response.',
       );
-    case 'graph_timeout':
+    case 'graph_timeout_change_unknown':
       return json(
         504,
         failure.code,
-        'Microsoft Graph did not answer in time. The password may or may not have changed; check before retrying.',
+        'Microsoft Graph received the request but did not answer in time: the password may have changed. Sign in with the new password to check before trying again.',
+      );
+    case 'graph_connection_lost_change_unknown':
+      return json(
+        502,
+        failure.code,
+        'The connection to Microsoft Graph was lost after the request was sent: the password may have changed. Sign in with the new password to check before trying again.',
+      );
+    case 'server_busy':
+      return json(
+        503,
+        failure.code,
+        'The service is busy; nothing was changed. Try again shortly.',
+        { 'Retry-After': String(failure.retryAfterSeconds) },
       );
     case 'server_misconfigured':
       return json(500, failure.code, 'The service is not configured correctly.');

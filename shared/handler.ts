@@ -1,7 +1,8 @@
+import { type Admission, createAdmission, SERVER_BUSY_RETRY_AFTER_SECONDS } from './admission.js';
 import { createChangePassword } from './changePassword.js';
 import { type Config, loadConfig } from './config.js';
 import { answerPreflight } from './cors.js';
-import type { Failure, Result } from './failures.js';
+import { type Failure, fail, type Result } from './failures.js';
 import type { GraphSuccess } from './graph.js';
 import {
   bareFailureReply,
@@ -32,7 +33,11 @@ export interface Logger {
   error(message: string): void;
 }
 
-type Ready = { config: Config; changePassword: Awaited<ReturnType<typeof createChangePassword>> };
+type Ready = {
+  config: Config;
+  admission: Admission;
+  changePassword: Awaited<ReturnType<typeof createChangePassword>>;
+};
 
 /** Safe detail for the outcome log line and span: codes and reasons, never values a caller sent. */
 function detailOf(failure: Failure): AttemptRecord['detail'] {
@@ -61,6 +66,22 @@ function logLine(fields: [string, string | number][]): string {
     .join(' ');
 }
 
+/** Runs the request if this instance has room for it; otherwise server_busy, before any work. */
+async function runAdmitted(
+  admission: Admission,
+  work: () => Promise<Result<GraphSuccess>>,
+): Promise<Result<GraphSuccess>> {
+  const release = admission.tryEnter();
+  if (!release) {
+    return fail({ code: 'server_busy', retryAfterSeconds: SERVER_BUSY_RETRY_AFTER_SECONDS });
+  }
+  try {
+    return await work();
+  } finally {
+    release();
+  }
+}
+
 /**
  * Builds the changePassword request handler from app settings. Configuration
  * and clients are set up on the first request (imports stay cheap for cold
@@ -87,7 +108,11 @@ export function createRequestHandler(env: Readonly<Record<string, string | undef
       }
       return undefined;
     }
-    return { config: loaded.config, changePassword: await createChangePassword(loaded.config) };
+    return {
+      config: loaded.config,
+      admission: createAdmission(loaded.config.maxConcurrentRequests),
+      changePassword: await createChangePassword(loaded.config),
+    };
   }
 
   return async function handleChangePassword(
@@ -137,17 +162,20 @@ export function createRequestHandler(env: Readonly<Record<string, string | undef
       result = { ok: false, failure: { code: 'server_misconfigured' } };
       reply = bareFailureReply(result.failure, clientRequestId);
     } else {
+      const { changePassword } = app;
       try {
-        result = await app.changePassword({
-          authorization: call.headers.get('authorization'),
-          body: {
-            contentType: call.headers.get('content-type'),
-            contentLength: call.headers.get('content-length'),
-            bytes: () => call.arrayBuffer(),
-          },
-          clientRequestId,
-          attempt,
-        });
+        result = await runAdmitted(app.admission, () =>
+          changePassword({
+            authorization: call.headers.get('authorization'),
+            body: {
+              contentType: call.headers.get('content-type'),
+              contentLength: call.headers.get('content-length'),
+              bytes: () => call.arrayBuffer(),
+            },
+            clientRequestId,
+            attempt,
+          }),
+        );
       } catch (error) {
         // A bug, not an upstream failure: log its kind only; messages may quote input.
         log.error(

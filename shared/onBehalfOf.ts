@@ -11,6 +11,7 @@ import type { Caller } from './accessToken.js';
 import type { ClientCredential, Config } from './config.js';
 import { type Failure, fail, type Result } from './failures.js';
 import { noteHttpResponse } from './telemetry.js';
+import { serverBusy, type UpstreamPool } from './upstreamPool.js';
 
 /**
  * What one exchange saw on the wire, to tell Entra's refusals from its outages.
@@ -20,7 +21,8 @@ import { noteHttpResponse } from './telemetry.js';
 interface WireObservation {
   status?: number;
   retryAfter?: string;
-  transport?: 'timeout' | 'unreachable';
+  /** busy: no pooled connection was free for the whole budget, nothing was sent. */
+  transport?: 'busy' | 'timeout' | 'unreachable';
   error?: string;
   suberror?: string;
   errorCodes?: number[];
@@ -38,37 +40,48 @@ function observeError(seen: WireObservation, body: unknown): void {
 }
 
 /**
- * MSAL's transport, one per exchange: Node's fetch (pooled keep-alive
- * connections, so no new TLS handshake per request) with a timeout, recording
- * what happened for error mapping.
+ * MSAL's transport, one per exchange: Node's fetch through the instance's upstream pool
+ * (kept-alive connections, HTTP/2 when offered), with a budget that counts from the moment a
+ * connection takes the request, recording what happened for error mapping.
  */
-function observedNetworkClient(timeoutMs: number, seen: WireObservation): INetworkModule {
+function observedNetworkClient(
+  pool: UpstreamPool,
+  timeoutMs: number,
+  seen: WireObservation,
+): INetworkModule {
   async function send<T>(
     method: string,
     url: string,
     options?: NetworkRequestOptions,
   ): Promise<NetworkResponse<T>> {
+    const exchange = pool.exchange(timeoutMs);
     let response: Response;
-    try {
-      response = await fetch(url, {
-        method,
-        headers: options?.headers,
-        body: method === 'POST' ? (options?.body ?? '') : undefined,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (error) {
-      seen.transport = (error as Error).name === 'TimeoutError' ? 'timeout' : 'unreachable';
-      throw error;
-    }
-    noteHttpResponse(response);
-    seen.status = response.status;
-    seen.retryAfter = response.headers.get('retry-after') ?? undefined;
     let body: unknown = {};
     try {
-      body = JSON.parse(await response.text());
-      if (!response.ok) observeError(seen, body);
-    } catch (error) {
-      if ((error as Error).name === 'TimeoutError') seen.transport = 'timeout';
+      try {
+        response = await fetch(url, {
+          method,
+          headers: options?.headers,
+          body: method === 'POST' ? (options?.body ?? '') : undefined,
+          dispatcher: exchange.dispatcher,
+          signal: exchange.signal,
+        });
+      } catch (error) {
+        seen.transport =
+          exchange.expired === 'waiting' ? 'busy' : exchange.expired ? 'timeout' : 'unreachable';
+        throw error;
+      }
+      noteHttpResponse(response);
+      seen.status = response.status;
+      seen.retryAfter = response.headers.get('retry-after') ?? undefined;
+      try {
+        body = JSON.parse(await response.text());
+        if (!response.ok) observeError(seen, body);
+      } catch {
+        if (exchange.expired) seen.transport = 'timeout';
+      }
+    } finally {
+      exchange.end();
     }
     return {
       headers: Object.fromEntries(response.headers),
@@ -145,6 +158,7 @@ async function credentialOptions(credential: ClientCredential): Promise<() => Cr
 
 function classify(error: unknown, seen: WireObservation): Failure {
   if (error instanceof CredentialUnavailable) return { code: 'credential_unavailable' };
+  if (seen.transport === 'busy') return serverBusy();
   if (seen.transport === 'timeout') return { code: 'token_exchange_timeout' };
   if (seen.transport === 'unreachable') return { code: 'token_exchange_unreachable' };
   if (seen.status !== undefined && (seen.status >= 500 || seen.status === 429)) {
@@ -178,11 +192,11 @@ function classify(error: unknown, seen: WireObservation): Failure {
  * With the metadata supplied up front, a fresh client costs no extra round trip.
  *
  * @example
- * const exchangeOnBehalfOf = await createOnBehalfOfExchanger(config);
+ * const exchangeOnBehalfOf = await createOnBehalfOfExchanger(config, pool);
  * const result = await exchangeOnBehalfOf(caller, correlationId);
  * if (result.ok) result.value; // a Graph access token for this caller only
  */
-export async function createOnBehalfOfExchanger(config: Config) {
+export async function createOnBehalfOfExchanger(config: Config, pool: UpstreamPool) {
   const credential = await credentialOptions(config.credential);
   const metadataByTenant = new Map<string, ReturnType<typeof authorityMetadata>>();
   const metadataFor = (tid: string) => {
@@ -208,7 +222,7 @@ export async function createOnBehalfOfExchanger(config: Config) {
         // CP1: we relay Graph's Continuous Access Evaluation challenges to the client.
         clientCapabilities: ['CP1'],
       },
-      system: { networkClient: observedNetworkClient(config.graphTimeoutMs, seen) },
+      system: { networkClient: observedNetworkClient(pool, config.graphTimeoutMs, seen) },
     });
     try {
       const result = await client.acquireTokenOnBehalfOf({

@@ -31,7 +31,9 @@ const CODES: Record<Exclude<FailureCode, 'graph_error'>, true> = {
   credential_unavailable: true,
   graph_unreachable: true,
   graph_bad_response: true,
-  graph_timeout: true,
+  graph_timeout_change_unknown: true,
+  graph_connection_lost_change_unknown: true,
+  server_busy: true,
   server_misconfigured: true,
   internal_error: true,
 };

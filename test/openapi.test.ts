@@ -49,7 +49,9 @@ const SAMPLES: { [Code in FailureCode]: Extract<Failure, { code: Code }> } = {
   },
   graph_unreachable: { code: 'graph_unreachable' },
   graph_bad_response: { code: 'graph_bad_response' },
-  graph_timeout: { code: 'graph_timeout' },
+  graph_timeout_change_unknown: { code: 'graph_timeout_change_unknown' },
+  graph_connection_lost_change_unknown: { code: 'graph_connection_lost_change_unknown' },
+  server_busy: { code: 'server_busy', retryAfterSeconds: 1 },
   server_misconfigured: { code: 'server_misconfigured' },
   internal_error: { code: 'internal_error' },
 };

@@ -12,6 +12,11 @@ export type Outcome =
   | { kind: 'wait'; seconds: number; message: string }
   /** Any other error: this API's or Graph's message (e.g. "Invalid currentPassword."). */
   | { kind: 'error'; status: number; code: string; message: string; target?: string }
+  /**
+   * Graph got the request but its answer was lost (`*_change_unknown`): the password may have
+   * changed. The user signs in with the new password to check before trying again.
+   */
+  | { kind: 'maybe-changed'; message: string }
   /** No answer: offline, CORS refused, the API down. */
   | { kind: 'network' }
   /** Getting a token failed (sign-in popup blocked or closed, ...). */
@@ -107,6 +112,9 @@ export async function changePassword(passwords: Passwords, options: CallOptions)
       typeof body.error?.message === 'string'
         ? body.error.message
         : `The service answered with HTTP ${response.status}.`;
+    if (typeof body.error?.code === 'string' && body.error.code.endsWith('_change_unknown')) {
+      return { kind: 'maybe-changed', message };
+    }
     if (response.status === 429 || response.status === 503) {
       return {
         kind: 'wait',

@@ -103,6 +103,13 @@ function show(outcome: Outcome, form: HTMLFormElement, button: HTMLButtonElement
       }
       setStatus('error', outcome.message);
       return;
+    case 'maybe-changed':
+      form.reset();
+      setStatus(
+        'error',
+        'We could not confirm the change: your password may have changed. Sign out and sign in with the new password to check before trying again.',
+      );
+      return;
     case 'network':
       setStatus(
         'error',

@@ -16,6 +16,12 @@ param requiredScope string
 param corsAllowedOrigins string = ''
 param instanceMemoryMB int = 2048
 param maximumInstanceCount int = 100
+// Concurrent HTTP requests the platform routes to one instance before adding instances. A
+// password change mostly waits on Entra ID and Graph (about 2 ms of CPU each), so an instance
+// carries many more than Flex Consumption's memory-based default.
+@minValue(1)
+@maxValue(1000)
+param httpPerInstanceConcurrency int = 100
 
 resource stg 'Microsoft.Storage/storageAccounts@2022-09-01' existing = {
   name: storageAccountName
@@ -64,6 +70,8 @@ var appSettings = {
   GRAPH_API_VERSION: ''
   GRAPH_SCOPE: ''
   GRAPH_TIMEOUT_MS: ''
+  // App: load shedding well above what the platform routes to an instance (README, Bursts).
+  MAX_CONCURRENT_REQUESTS: string(httpPerInstanceConcurrency * 2)
 }
 
 module site 'br/public:avm/res/web/site:0.15.1' = {
@@ -93,6 +101,11 @@ module site 'br/public:avm/res/web/site:0.15.1' = {
       scaleAndConcurrency: {
         instanceMemoryMB: instanceMemoryMB
         maximumInstanceCount: maximumInstanceCount
+        triggers: {
+          http: {
+            perInstanceConcurrency: httpPerInstanceConcurrency
+          }
+        }
       }
       runtime: {
         name: 'node'

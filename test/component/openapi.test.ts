@@ -150,7 +150,7 @@ describe('POST: each real answer is documented, and matches the document', () =>
     expect([reply.status, reply.headers['retry-after']]).toEqual([429, '7']);
   });
 
-  it('502 token_exchange_rejected, graph_bad_response, graph_unreachable', async () => {
+  it('502 token_exchange_rejected, graph_bad_response, graph_unreachable, graph_connection_lost_change_unknown', async () => {
     const rejected = await send(
       { token: await token(), body: wrongCurrent },
       newHandler({ ...cors, AZURE_CLIENT_SECRET: 'not-the-secret' }),
@@ -166,6 +166,25 @@ describe('POST: each real answer is documented, and matches the document', () =>
       newHandler({ ...cors, GRAPH_BASE_URL: 'https://127.0.0.1:9' }),
     );
     expect([unreachable.status, unreachable.code]).toEqual([502, 'graph_unreachable']);
+    const lost = await withFailure(
+      { target: 'graph', mode: 'reset' },
+      { token: await token(), body: wrongCurrent },
+    );
+    expect([lost.status, lost.code]).toEqual([502, 'graph_connection_lost_change_unknown']);
+  });
+
+  it('503 server_busy with Retry-After', async () => {
+    const narrow = newHandler({ ...cors, MAX_CONCURRENT_REQUESTS: '1' });
+    await addFailure(entraUrl, { username, target: 'graph', mode: 'delay', delayMs: 400 });
+    const first = send({ token: await token(), body: wrongCurrent }, narrow);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const busy = await send({ token: await token(), body: wrongCurrent }, narrow);
+    expect([busy.status, busy.code, busy.headers['retry-after']]).toEqual([
+      503,
+      'server_busy',
+      '1',
+    ]);
+    expect((await first).status).toBe(400);
   });
 
   it("503 token_exchange_unavailable (Entra's Retry-After) and Graph's 503", async () => {
@@ -185,14 +204,14 @@ describe('POST: each real answer is documented, and matches the document', () =>
     expect([graph.status, graph.code]).toEqual([503, 'serviceNotAvailable']);
   });
 
-  it('504 graph_timeout and token_exchange_timeout', async () => {
+  it('504 graph_timeout_change_unknown and token_exchange_timeout', async () => {
     const impatient = newHandler({ ...cors, GRAPH_TIMEOUT_MS: '300' });
     const graph = await withFailure(
       { target: 'graph', mode: 'hang' },
       { token: await token(), body: wrongCurrent },
       impatient,
     );
-    expect([graph.status, graph.code]).toEqual([504, 'graph_timeout']);
+    expect([graph.status, graph.code]).toEqual([504, 'graph_timeout_change_unknown']);
     const entra = await withFailure(
       { target: 'token', mode: 'hang' },
       { token: await token(), body: wrongCurrent },

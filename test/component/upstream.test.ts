@@ -129,33 +129,81 @@ describe("Graph's answers are relayed", () => {
 });
 
 describe('Graph failures map to deliberate statuses and are never retried', () => {
-  it.each([
-    ['a connection reset', 'reset', 502, 'graph_unreachable'],
-    ['a non-JSON answer', 'non_json', 502, 'graph_bad_response'],
-  ] as const)('%s: %s', async (_, mode, status, code) => {
-    await addFailure(entraUrl, { target: 'graph', mode });
+  it('a non-JSON answer: 502 graph_bad_response', async () => {
+    await addFailure(entraUrl, { target: 'graph', mode: 'non_json' });
     const reply = await send();
-    expect(reply.status).toBe(status);
-    expect(reply.json?.error?.code).toBe(code);
+    expect(reply.status).toBe(502);
+    expect(reply.json?.error?.code).toBe('graph_bad_response');
     expect((await getStats(entraUrl)).graph).toBe(1);
   });
 
-  it('slower than GRAPH_TIMEOUT_MS: 504', async () => {
+  it('dropped after the request was sent: 502 saying the password may have changed', async () => {
+    await addFailure(entraUrl, { target: 'graph', mode: 'reset' });
+    const reply = await send();
+    expect(reply.status).toBe(502);
+    expect(reply.json?.error?.code).toBe('graph_connection_lost_change_unknown');
+    expect(reply.json?.error?.message).toMatch(/may have changed/);
+    expect((await getStats(entraUrl)).graph).toBe(1);
+  });
+
+  it('no answer within GRAPH_TIMEOUT_MS of sending: 504 saying the password may have changed', async () => {
     const impatient = newHandler({ GRAPH_TIMEOUT_MS: '300' });
     await addFailure(entraUrl, { target: 'graph', mode: 'hang' });
     const started = Date.now();
     const reply = await send(impatient);
     expect(reply.status).toBe(504);
-    expect(reply.json?.error?.code).toBe('graph_timeout');
+    expect(reply.json?.error?.code).toBe('graph_timeout_change_unknown');
+    expect(reply.json?.error?.message).toMatch(/Sign in with the new password/);
     expect(Date.now() - started).toBeLessThan(5000);
     expect((await getStats(entraUrl)).graph).toBe(1);
   });
 
-  it('unreachable: 502', async () => {
+  it.each([
+    ['hang_after_change', 504, 'graph_timeout_change_unknown'],
+    ['reset_after_change', 502, 'graph_connection_lost_change_unknown'],
+  ] as const)(
+    'Graph changed the password and the answer was lost (%s): %i %s, and it did change',
+    async (mode, status, code) => {
+      const own = uniqueUsername(mode);
+      await createUser(entraUrl, { username: own, password: PASSWORD });
+      await addFailure(entraUrl, { target: 'graph', mode, username: own });
+      const reply = await call(newHandler({ GRAPH_TIMEOUT_MS: '300' }), {
+        token: await mintToken(entraUrl, { username: own }),
+        body: { currentPassword: PASSWORD, newPassword: 'Changed-Anyway-Passw0rd!' },
+      });
+      expect([reply.status, reply.json?.error?.code]).toEqual([status, code]);
+      expect((await getUser(entraUrl, own)).password).toBe('Changed-Anyway-Passw0rd!');
+    },
+  );
+
+  it('unreachable: 502 graph_unreachable, saying nothing was changed', async () => {
     const nowhere = newHandler({ GRAPH_BASE_URL: 'https://127.0.0.1:9' });
     const reply = await send(nowhere);
     expect(reply.status).toBe(502);
     expect(reply.json?.error?.code).toBe('graph_unreachable');
+    expect(reply.json?.error?.message).toMatch(/was not changed/);
+  });
+});
+
+describe('admission control', () => {
+  it('past MAX_CONCURRENT_REQUESTS in flight: 503 server_busy with Retry-After, before any token exchange', async () => {
+    const narrow = newHandler({ MAX_CONCURRENT_REQUESTS: '1' });
+    const own = uniqueUsername('busy');
+    await createUser(entraUrl, { username: own, password: PASSWORD });
+    await addFailure(entraUrl, { target: 'graph', mode: 'delay', delayMs: 400, username: own });
+    const tokens = await Promise.all([1, 2, 3].map(() => mintToken(entraUrl, { username: own })));
+    // A wrong current password: each admitted request goes all the way to Graph's 400.
+    const change = { currentPassword: 'Not-The-Passw0rd!', newPassword: 'Never-Applied1!' };
+    const first = call(narrow, { token: tokens[0], body: change });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const second = await call(narrow, { token: tokens[1], body: change });
+    expect(second.status).toBe(503);
+    expect(second.json?.error?.code).toBe('server_busy');
+    expect(second.headers['retry-after']).toBe('1');
+    expect((await first).status).toBe(400);
+    expect((await getStats(entraUrl)).token).toBe(1);
+    // The slot is free again once the first request is answered.
+    expect((await call(narrow, { token: tokens[2], body: change })).status).toBe(400);
   });
 });
 

@@ -70,6 +70,7 @@ const DUMMY: Record<string, string> = {
   GRAPH_API_VERSION: 'v1.0',
   GRAPH_SCOPE: 'https://graph.microsoft.com/.default',
   GRAPH_TIMEOUT_MS: '10000',
+  MAX_CONCURRENT_REQUESTS: '200', // string(httpPerInstanceConcurrency * 2), the default 100
 };
 
 /** The environment a deployment gives the app: Bicep literals as written, dummies for the rest. */
@@ -84,6 +85,16 @@ function deployedEnv(overrides: Record<string, string> = {}): Record<string, str
   }
   return env;
 }
+
+describe('per-instance concurrency in infra/app/api.bicep', () => {
+  it('sets Flex Consumption HTTP perInstanceConcurrency and load-sheds above it', () => {
+    expect(apiBicep).toMatch(
+      /triggers: \{\s*http: \{\s*perInstanceConcurrency: httpPerInstanceConcurrency\s*\}/,
+    );
+    expect(apiBicep).toMatch(/^param httpPerInstanceConcurrency int = \d+$/m);
+    expect(settings.get('MAX_CONCURRENT_REQUESTS')).toBe('string(httpPerInstanceConcurrency * 2)');
+  });
+});
 
 describe('function app settings in infra/app/api.bicep', () => {
   it('are all either platform settings or settings the app reads', () => {

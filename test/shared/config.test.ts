@@ -37,6 +37,7 @@ describe('loadConfig', () => {
       graphScope: 'https://graph.microsoft.com/.default',
       graphTimeoutMs: 10000,
       corsAllowedOrigins: [],
+      maxConcurrentRequests: 512,
     });
   });
 
@@ -52,6 +53,7 @@ describe('loadConfig', () => {
       GRAPH_SCOPE: 'https://graph.microsoft.us/.default',
       GRAPH_TIMEOUT_MS: '2500',
       CORS_ALLOWED_ORIGINS: 'https://app.contoso.com, http://localhost:5173',
+      MAX_CONCURRENT_REQUESTS: '200',
     });
     expect(result.ok && result.config).toMatchObject({
       audiences: [`api://${CLIENT}`, CLIENT, 'https://api.contoso.com/pw'],
@@ -62,6 +64,7 @@ describe('loadConfig', () => {
       graphApiVersion: 'beta',
       graphTimeoutMs: 2500,
       corsAllowedOrigins: ['https://app.contoso.com', 'http://localhost:5173'],
+      maxConcurrentRequests: 200,
     });
   });
 
@@ -90,6 +93,8 @@ describe('loadConfig', () => {
     [{ GRAPH_API_VERSION: 'v2.0' }, 'GRAPH_API_VERSION'],
     [{ GRAPH_TIMEOUT_MS: '10s' }, 'GRAPH_TIMEOUT_MS'],
     [{ GRAPH_TIMEOUT_MS: '5' }, 'GRAPH_TIMEOUT_MS'],
+    [{ MAX_CONCURRENT_REQUESTS: '0' }, 'MAX_CONCURRENT_REQUESTS'],
+    [{ MAX_CONCURRENT_REQUESTS: 'many' }, 'MAX_CONCURRENT_REQUESTS'],
     [{ CORS_ALLOWED_ORIGINS: '*' }, 'CORS_ALLOWED_ORIGINS'],
     [{ CORS_ALLOWED_ORIGINS: 'https://app.contoso.com/' }, 'CORS_ALLOWED_ORIGINS'],
   ])('names the faulty setting for %o', (override, setting) => {
@@ -138,7 +143,7 @@ describe('loadConfig', () => {
   });
 
   it('lists every setting it reads', () => {
-    expect(SETTING_NAMES).toHaveLength(14);
+    expect(SETTING_NAMES).toHaveLength(15);
     expect(new Set(SETTING_NAMES).size).toBe(SETTING_NAMES.length);
   });
 });

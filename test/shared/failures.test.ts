@@ -50,7 +50,9 @@ const EXAMPLES: Record<FailureCode, [Failure, number]> = {
   ],
   graph_unreachable: [{ code: 'graph_unreachable' }, 502],
   graph_bad_response: [{ code: 'graph_bad_response' }, 502],
-  graph_timeout: [{ code: 'graph_timeout' }, 504],
+  graph_timeout_change_unknown: [{ code: 'graph_timeout_change_unknown' }, 504],
+  graph_connection_lost_change_unknown: [{ code: 'graph_connection_lost_change_unknown' }, 502],
+  server_busy: [{ code: 'server_busy', retryAfterSeconds: 1 }, 503],
   server_misconfigured: [{ code: 'server_misconfigured' }, 500],
   internal_error: [{ code: 'internal_error' }, 500],
 };
@@ -132,6 +134,26 @@ describe('failureResponse', () => {
         'Retry-After'
       ],
     ).toBe('7');
+  });
+
+  it('server_busy tells the client when to retry', () => {
+    const response = failureResponse({ code: 'server_busy', retryAfterSeconds: 1 });
+    expect(response.headers['Retry-After']).toBe('1');
+    expect(JSON.parse(response.body).error.message).toMatch(/nothing was changed/);
+  });
+
+  it.each(['graph_timeout_change_unknown', 'graph_connection_lost_change_unknown'] as const)(
+    '%s says the password may have changed and how to check',
+    (code) => {
+      const { message } = JSON.parse(failureResponse({ code }).body).error;
+      expect(message).toMatch(/the password may have changed/);
+      expect(message).toMatch(/Sign in with the new password/);
+    },
+  );
+
+  it('graph_unreachable says nothing was changed', () => {
+    const { message } = JSON.parse(failureResponse({ code: 'graph_unreachable' }).body).error;
+    expect(message).toMatch(/the password was not changed/);
   });
 
   it('names the field of a body problem in target', () => {

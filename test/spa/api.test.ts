@@ -55,6 +55,18 @@ describe('changePassword (examples/spa/api.ts)', () => {
     });
   });
 
+  it.each([
+    [504, 'graph_timeout_change_unknown'],
+    [502, 'graph_connection_lost_change_unknown'],
+  ])('%i %s: maybe changed, never retried', async (status, code) => {
+    const { fetch, options } = setup(json(status, { error: { code, message: 'm' } }));
+    expect(await changePassword(passwords, options)).toEqual({
+      kind: 'maybe-changed',
+      message: 'm',
+    });
+    expect(fetch).toHaveBeenCalledTimes(1);
+  });
+
   it('401 insufficient_claims: a token for the decoded claims, then ONE retry', async () => {
     const challenge = json(401, {
       error: { code: 'insufficient_claims', message: 'MFA', claims: base64(MFA) },
