@@ -114,7 +114,7 @@ export function graphHandler(ctx: EmulatorContext): Handler {
     user.passwordChanges++;
     if (afterChange) {
       const mode = afterChange.mode === 'reset_after_change' ? 'reset' : 'hang';
-      await applyTransportFailure(ctx, req, { ...afterChange, mode });
+      await applyTransportFailure(ctx, req, { ...afterChange, target: 'graph', mode });
       return;
     }
     res.writeHead(204).end();
