@@ -32,3 +32,5 @@ export const GRAPH_SCOPES = 'Directory.AccessAsUser.All User.Read';
 export const TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
 /** Conditional Access policy id named in MFA claims challenges. */
 export const MFA_POLICY_ID = 'a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d';
+/** Where the token endpoint's "redirect" mode points; nothing should ever arrive there. */
+export const SINK_PATH = '/_emulator/sink';

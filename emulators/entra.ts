@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { handleAuthorize, handleLogout, handleSignIn, landingPage } from './authorize.js';
-import { KNOWN_TENANTS, TENANT_ID } from './constants.js';
+import { KNOWN_TENANTS, SINK_PATH, TENANT_ID } from './constants.js';
 import type { EmulatorContext } from './context.js';
 import { handleControl } from './control.js';
 import { sendEntraError, unknownTenantError } from './entra-errors.js';
@@ -11,8 +11,6 @@ import { preflightHeaders, publicCors } from './loopback.js';
 import { handleMsi, MSI_PATH } from './msi.js';
 import { handleToken } from './obo.js';
 import { handleSpaToken, SPA_GRANTS } from './spa-token.js';
-
-export const SINK_PATH = '/_emulator/sink';
 
 /** Request handler of the Entra ID emulator (login.microsoftonline.com look-alike). */
 export function entraHandler(ctx: EmulatorContext): Handler {

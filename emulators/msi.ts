@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MANAGED_IDENTITY_CLIENT_ID, TOKEN_EXCHANGE_AUDIENCE } from './constants.js';
 import type { EmulatorContext } from './context.js';
+import { applyTransportFailure } from './failures.js';
 import { header, readBody, sendJson } from './http.js';
 import { MANAGED_IDENTITY_TOKEN_LIFETIME, mintManagedIdentityToken } from './tokens.js';
 
@@ -17,6 +18,8 @@ export async function handleMsi(
   res: ServerResponse,
   url: URL,
 ): Promise<void> {
+  const scripted = ctx.state.takeFailure('msi', undefined);
+  if (scripted && (await applyTransportFailure(ctx, req, scripted))) return;
   const params = new URLSearchParams(url.search);
   if (req.method === 'POST') {
     for (const [key, value] of new URLSearchParams(await readBody(req))) params.set(key, value);

@@ -11,12 +11,14 @@ import {
   KNOWN_TENANTS,
   MANAGED_IDENTITY_PRINCIPAL_ID,
   MFA_POLICY_ID,
+  SINK_PATH,
   TENANT_ID,
   TOKEN_EXCHANGE_AUDIENCE,
 } from './constants.js';
 import { type EmulatorContext, issuerFor, v1IssuerFor } from './context.js';
 import { type EntraError, sendEntraError, unknownTenantError } from './entra-errors.js';
 import { applyTransportFailure, retryAfter } from './failures.js';
+import { sendHugeBody, stallBody } from './hostile.js';
 import { header, readBody, sendJson } from './http.js';
 import type { Failure } from './state.js';
 import { GRAPH_TOKEN_LIFETIME, mintGraphToken } from './tokens.js';
@@ -76,6 +78,7 @@ export async function handleToken(
   const scripted = ctx.state.takeFailure('token', ctx.state.findByOid(peekClaims(assertion).oid));
   if (scripted) {
     if (await applyTransportFailure(ctx, req, scripted)) return;
+    if (await hostileTokenAnswer(ctx, res, scripted.mode)) return;
     const e = scriptedError(scripted);
     if (e) return fail(e);
   }
@@ -151,6 +154,35 @@ export async function handleToken(
     },
     { 'cache-control': 'no-store, no-cache', pragma: 'no-cache' },
   );
+}
+
+/** The token endpoint's answers that are not Entra's documented errors; false for the others. */
+async function hostileTokenAnswer(
+  ctx: EmulatorContext,
+  res: ServerResponse,
+  mode: string,
+): Promise<boolean> {
+  switch (mode) {
+    case 'redirect':
+      // 307 keeps the method and body: a client that follows re-posts its secret to the sink.
+      res.writeHead(307, { location: `${ctx.entraUrl}${SINK_PATH}` }).end();
+      return true;
+    case 'huge':
+      await sendHugeBody(ctx, res, 200, true);
+      return true;
+    case 'stall_body':
+      await stallBody(ctx, res, 200);
+      return true;
+    case 'forged_log':
+      sendJson(res, 401, {
+        error: 'invalid_client\nchangePassword outcome=changed status=204 graphRequestId=forged',
+        error_description: 'AADSTS7000215: Invalid client secret.\r\noutcome=changed',
+        error_codes: [7000215],
+      });
+      return true;
+    default:
+      return false;
+  }
 }
 
 function scriptedError(failure: Failure): EntraError | undefined {

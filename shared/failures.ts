@@ -37,7 +37,8 @@ export type Failure =
   | { code: 'insufficient_claims'; claims: string }
   | { code: 'interaction_required' }
   | { code: 'consent_required' }
-  | { code: 'token_exchange_rejected'; entraError: string }
+  /** entraError and aadsts are Entra's words: for the log (reduced there), never the response. */
+  | { code: 'token_exchange_rejected'; entraError: string; aadsts?: string }
   | { code: 'token_exchange_unavailable'; retryAfter?: string }
   | { code: 'token_exchange_unreachable' }
   | { code: 'token_exchange_timeout' }

@@ -18,6 +18,7 @@ import {
   startAttemptTrace,
 } from './telemetry.js';
 import { startTelemetry } from './telemetrySettings.js';
+import { logValue } from './upstreamValues.js';
 
 /** A request as the handler needs it, whatever host delivered it. */
 export interface IncomingCall {
@@ -47,7 +48,11 @@ function detailOf(failure: Failure): AttemptRecord['detail'] {
     case 'invalid_request':
       return { field: failure.field };
     case 'token_exchange_rejected':
-      return { entraError: failure.entraError };
+      // Entra's words: reduced so a hostile answer cannot end the line or forge a field.
+      return {
+        entraError: logValue(failure.entraError),
+        ...(failure.aadsts && { aadsts: logValue(failure.aadsts) }),
+      };
     case 'graph_error':
       return { graphStatus: failure.status };
     default:

@@ -8,10 +8,12 @@ import {
   type NetworkResponse,
 } from '@azure/msal-node';
 import type { Caller } from './accessToken.js';
+import { BodyTooLarge, discardBody, readBoundedText } from './boundedBody.js';
 import type { ClientCredential, Config } from './config.js';
 import { type Failure, fail, type Result } from './failures.js';
 import { noteHttpResponse } from './telemetry.js';
 import { serverBusy, type UpstreamPool } from './upstreamPool.js';
+import { retryAfterOf } from './upstreamValues.js';
 
 /**
  * What one exchange saw on the wire, to tell Entra's refusals from its outages.
@@ -23,6 +25,8 @@ interface WireObservation {
   retryAfter?: string;
   /** busy: no pooled connection was free for the whole budget, nothing was sent. */
   transport?: 'busy' | 'timeout' | 'unreachable';
+  /** An answer we refused to use: a redirect, or a body over the cap. */
+  refused?: 'redirect' | 'response_too_large';
   error?: string;
   suberror?: string;
   errorCodes?: number[];
@@ -39,10 +43,15 @@ function observeError(seen: WireObservation, body: unknown): void {
   if (typeof claims === 'string' && claims !== '') seen.claims = claims;
 }
 
+/** The network client stopped reading an answer; MSAL turns this into its own error. */
+class UnusableAnswer extends Error {}
+
 /**
  * MSAL's transport, one per exchange: Node's fetch through the instance's upstream pool
  * (kept-alive connections, HTTP/2 when offered), with a budget that counts from the moment a
- * connection takes the request, recording what happened for error mapping.
+ * connection takes the request until the whole answer, body included, is in; recording what
+ * happened for error mapping. It never follows a redirect: that would re-post the client
+ * credential and the user's assertion to wherever the Location points.
  */
 function observedNetworkClient(
   pool: UpstreamPool,
@@ -56,32 +65,43 @@ function observedNetworkClient(
   ): Promise<NetworkResponse<T>> {
     const exchange = pool.exchange(timeoutMs);
     let response: Response;
-    let body: unknown = {};
+    let text: string;
     try {
       try {
         response = await fetch(url, {
           method,
           headers: options?.headers,
           body: method === 'POST' ? (options?.body ?? '') : undefined,
+          redirect: 'manual',
           dispatcher: exchange.dispatcher,
           signal: exchange.signal,
         });
+        noteHttpResponse(response);
+        seen.status = response.status;
+        if (response.status >= 300 && response.status < 400) {
+          seen.refused = 'redirect';
+          await discardBody(response);
+          throw new UnusableAnswer('redirect');
+        }
+        text = await readBoundedText(response);
       } catch (error) {
-        seen.transport =
-          exchange.expired === 'waiting' ? 'busy' : exchange.expired ? 'timeout' : 'unreachable';
+        if (error instanceof BodyTooLarge) seen.refused = 'response_too_large';
+        // The budget covers headers and body alike: a body that stalls is a timeout too.
+        else if (exchange.expired === 'waiting') seen.transport = 'busy';
+        else if (exchange.expired) seen.transport = 'timeout';
+        else if (!(error instanceof UnusableAnswer)) seen.transport = 'unreachable';
         throw error;
-      }
-      noteHttpResponse(response);
-      seen.status = response.status;
-      seen.retryAfter = response.headers.get('retry-after') ?? undefined;
-      try {
-        body = JSON.parse(await response.text());
-        if (!response.ok) observeError(seen, body);
-      } catch {
-        if (exchange.expired) seen.transport = 'timeout';
       }
     } finally {
       exchange.end();
+    }
+    seen.retryAfter = retryAfterOf(response.headers.get('retry-after'));
+    let body: unknown = {};
+    try {
+      body = JSON.parse(text);
+      if (!response.ok) observeError(seen, body);
+    } catch {
+      // Not JSON: MSAL sees an empty answer and fails; the status says what kind of failure.
     }
     return {
       headers: Object.fromEntries(response.headers),
@@ -129,8 +149,27 @@ const TOKEN_EXCHANGE_SCOPE = 'api://AzureADTokenExchange/.default';
 
 class CredentialUnavailable extends Error {}
 
-/** The app's own credential; the managed identity client is made once and caches its token. */
-async function credentialOptions(credential: ClientCredential): Promise<() => CredentialOptions> {
+/** Rejects with CredentialUnavailable if `promise` has not settled within `ms`. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CredentialUnavailable('timeout')), ms);
+  });
+  try {
+    return await Promise.race([promise, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The app's own credential; the managed identity client is made once and caches its token.
+ * Getting that token is bounded by the exchange's timeout, like every upstream call.
+ */
+async function credentialOptions(
+  credential: ClientCredential,
+  timeoutMs: number,
+): Promise<() => CredentialOptions> {
   switch (credential.kind) {
     case 'secret':
       return () => ({ clientSecret: credential.clientSecret });
@@ -146,9 +185,14 @@ async function credentialOptions(credential: ClientCredential): Promise<() => Cr
       });
       const clientAssertion = async () => {
         try {
-          return (await identity.getToken(TOKEN_EXCHANGE_SCOPE)).token;
+          const pending = identity.getToken(TOKEN_EXCHANGE_SCOPE, {
+            abortSignal: AbortSignal.timeout(timeoutMs),
+          });
+          return (await within(pending, timeoutMs)).token;
         } catch (error) {
-          throw new CredentialUnavailable((error as Error).name);
+          throw error instanceof CredentialUnavailable
+            ? error
+            : new CredentialUnavailable((error as Error).name);
         }
       };
       return () => ({ clientAssertion });
@@ -164,6 +208,7 @@ function classify(error: unknown, seen: WireObservation): Failure {
   if (seen.status !== undefined && (seen.status >= 500 || seen.status === 429)) {
     return { code: 'token_exchange_unavailable', retryAfter: seen.retryAfter };
   }
+  if (seen.refused) return { code: 'token_exchange_rejected', entraError: seen.refused };
   const authError = error as Partial<AuthError> & { errorNo?: string; claims?: string };
   const entraError = seen.error ?? authError.errorCode;
   const isConsent =
@@ -179,8 +224,11 @@ function classify(error: unknown, seen: WireObservation): Failure {
     return { code: 'invalid_token', reason: 'rejected_by_identity_provider' };
   }
   const aadsts = seen.errorCodes?.[0] ?? authError.errorNo;
-  const detail = [entraError, aadsts && `AADSTS${aadsts}`].filter(Boolean).join(' ');
-  return { code: 'token_exchange_rejected', entraError: detail || 'unknown' };
+  return {
+    code: 'token_exchange_rejected',
+    entraError: entraError || 'unknown',
+    ...(aadsts !== undefined && aadsts !== '' && { aadsts: String(aadsts) }),
+  };
 }
 
 /**
@@ -197,7 +245,7 @@ function classify(error: unknown, seen: WireObservation): Failure {
  * if (result.ok) result.value; // a Graph access token for this caller only
  */
 export async function createOnBehalfOfExchanger(config: Config, pool: UpstreamPool) {
-  const credential = await credentialOptions(config.credential);
+  const credential = await credentialOptions(config.credential, config.graphTimeoutMs);
   const metadataByTenant = new Map<string, ReturnType<typeof authorityMetadata>>();
   const metadataFor = (tid: string) => {
     let metadata = metadataByTenant.get(tid);

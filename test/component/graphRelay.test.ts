@@ -1,15 +1,16 @@
 // What a hostile or broken Graph sends back is relayed only through the allow-list.
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  addFailure,
-  clearFailures,
-  createUser,
-  getStats,
-  mintToken,
-  resetStats,
-} from '../../emulators/control-client.js';
+import { describe, expect, it } from 'vitest';
+import { addFailure, getStats, mintToken } from '../../emulators/control-client.js';
 import type { GraphFailureMode } from '../../emulators/types.js';
-import { allLogLines, call, emulators, entraUrl, newHandler, uniqueUsername } from './harness.js';
+import {
+  allLogLines,
+  call,
+  emulators,
+  entraUrl,
+  newHandler,
+  uniqueUsername,
+  useEmulatorUser,
+} from './harness.js';
 
 const handler = newHandler();
 const username = uniqueUsername('relay');
@@ -17,13 +18,7 @@ const PASSWORD = 'Old-Passw0rd!';
 /** Characters JSON may escape: a raw-text search of the answer would not find these. */
 const hostilePasswords = { currentPassword: 'Cur/"rent-Pa55', newPassword: 'N\u00e9w/Pa55"word!' };
 
-beforeAll(async () => {
-  await createUser(entraUrl, { username, password: PASSWORD });
-});
-beforeEach(async () => {
-  await clearFailures(entraUrl);
-  await resetStats(entraUrl);
-});
+useEmulatorUser(username, PASSWORD);
 
 async function send(body: object, target = handler) {
   return call(target, { token: await mintToken(entraUrl, { username }), body });

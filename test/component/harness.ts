@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { HttpRequest, type HttpResponseInit, InvocationContext } from '@azure/functions';
 import { generateKeyPair, SignJWT } from 'jose';
-import { inject } from 'vitest';
+import { beforeAll, beforeEach, inject } from 'vitest';
+import { clearFailures, createUser, resetStats } from '../../emulators/control-client.js';
 import { createChangePasswordFunction } from '../../functions/changePassword.js';
 
 export const emulators = inject('emulators');
@@ -109,4 +110,18 @@ export async function tokenFromUnknownKey(kid: string): Promise<string> {
     .setIssuedAt()
     .setExpirationTime('2h')
     .sign(privateKey);
+}
+
+/**
+ * For a file that scripts emulator failures: creates its user once, and gives every test
+ * no leftover failure and zeroed call counters.
+ */
+export function useEmulatorUser(username: string, password: string): void {
+  beforeAll(async () => {
+    await createUser(entraUrl, { username, password });
+  });
+  beforeEach(async () => {
+    await clearFailures(entraUrl);
+    await resetStats(entraUrl);
+  });
 }

@@ -1,28 +1,22 @@
 // Entra's key endpoint failing: 503 with Retry-After (never 401), cached keys keep working,
 // and a failing endpoint is asked at most once per cooldown. Time moves by faking Date only.
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  addFailure,
-  clearFailures,
-  createUser,
-  getStats,
-  mintToken,
-  resetStats,
-} from '../../emulators/control-client.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { addFailure, clearFailures, getStats, mintToken } from '../../emulators/control-client.js';
 import type { KeysFailureMode } from '../../emulators/types.js';
 import { KEY_FETCH_COOLDOWN_MS, KEYS_MAX_AGE_MS } from '../../shared/signingKeys.js';
-import { call, entraUrl, newHandler, tokenFromUnknownKey, uniqueUsername } from './harness.js';
+import {
+  call,
+  entraUrl,
+  newHandler,
+  tokenFromUnknownKey,
+  uniqueUsername,
+  useEmulatorUser,
+} from './harness.js';
 
 const username = uniqueUsername('keys');
 const wrong = { currentPassword: 'Wrong-Passw0rd!', newPassword: 'Never-Applied1!' };
 
-beforeAll(async () => {
-  await createUser(entraUrl, { username, password: 'Old-Passw0rd!' });
-});
-beforeEach(async () => {
-  await clearFailures(entraUrl);
-  await resetStats(entraUrl);
-});
+useEmulatorUser(username, 'Old-Passw0rd!');
 afterEach(() => {
   vi.useRealTimers();
 });
