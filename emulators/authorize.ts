@@ -6,7 +6,8 @@
 //   GET      /{tenant}/oauth2/v2.0/logout     ends the session, back to post_logout_redirect_uri
 // The sign-in page lists the directory's users, each a button (no password: the emulator signs
 // anyone in). Any `claims` request beyond MSAL's client capabilities (xms_cc), such as an MFA
-// challenge, is satisfied at once: the tokens of that sign-in carry amr ["pwd", "mfa"].
+// challenge, is satisfied at once: the tokens of that sign-in carry amr ["pwd", "mfa"], and an
+// authentication context asked for (access_token.acrs, e.g. "c1") in their acrs claim.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
@@ -22,7 +23,7 @@ import type { EmulatorContext } from './context.js';
 import { type EntraError, entraTimestamp } from './entra-errors.js';
 import { header } from './http.js';
 import { isLoopbackRedirectUri } from './loopback.js';
-import type { Grant, Resource } from './spa-grants.js';
+import { type Grant, type Resource, satisfiesStepUp } from './spa-grants.js';
 import type { User } from './state.js';
 import { clientInfo } from './tokens.js';
 
@@ -48,6 +49,8 @@ export interface AuthorizeRequest {
   loginHint?: string;
   /** The request asked for claims beyond xms_cc (an MFA or CAE challenge). */
   stepUp: boolean;
+  /** Authentication contexts the claims ask for (access_token.acrs), e.g. ["c1"]. */
+  authContexts: string[];
   /** The parameters as received: the sign-in form carries them to POST /{tenant}/login. */
   raw: string;
 }
@@ -162,6 +165,20 @@ export function claimsStepUp(claims: string | null | undefined): boolean | 'inva
   );
 }
 
+/**
+ * The authentication contexts a `claims` request asks for: access_token.acrs's value or values
+ * (how Entra and MSAL spell a step-up to a Conditional Access authentication context).
+ */
+export function requestedAuthContexts(claims: string | null | undefined): string[] {
+  try {
+    const acrs = JSON.parse(claims ?? '')?.access_token?.acrs;
+    const wanted = [acrs?.value, ...(Array.isArray(acrs?.values) ? acrs.values : [])];
+    return wanted.filter((value): value is string => typeof value === 'string');
+  } catch {
+    return [];
+  }
+}
+
 export function parseAuthorizeRequest(tenant: string, params: URLSearchParams): Parsed {
   if (!KNOWN_TENANTS.has(tenant)) {
     return {
@@ -261,6 +278,7 @@ export function parseAuthorizeRequest(tenant: string, params: URLSearchParams): 
       prompt: params.get('prompt') ?? undefined,
       loginHint: params.get('login_hint') ?? undefined,
       stepUp,
+      authContexts: requestedAuthContexts(params.get('claims')),
       raw: params.toString(),
     },
   };
@@ -388,7 +406,7 @@ function signInPage(
     )
     .join('\n');
   const stepUp = request.stepUp
-    ? '<p class="note" role="note">This request asks for additional claims. The emulator records multi-factor authentication: the new tokens carry <code>amr: ["pwd", "mfa"]</code>.</p>'
+    ? '<p class="note" role="note">This request asks for additional claims. The emulator records multi-factor authentication: the new tokens carry <code>amr: ["pwd", "mfa"]</code>, and the authentication contexts asked for in <code>acrs</code>.</p>'
     : '';
   sendHtml(
     res,
@@ -460,7 +478,7 @@ export async function handleAuthorize(
         message: 'A silent sign-in request was sent but no user is signed in.',
       });
     }
-    if (request.stepUp && !session.mfa) {
+    if (request.stepUp && !satisfiesStepUp(session, request.authContexts)) {
       return redirectError(res, request, {
         status: 400,
         error: 'interaction_required',
@@ -472,6 +490,7 @@ export async function handleAuthorize(
       oid: user.oid,
       clientId: request.clientId,
       mfa: session.mfa,
+      acrs: session.acrs,
     });
   }
   signInPage(ctx, res, request);
@@ -509,6 +528,7 @@ export async function handleSignIn(
     oid: user.oid,
     clientId: request.clientId,
     mfa: request.stepUp,
+    acrs: request.authContexts,
   });
 }
 

@@ -137,8 +137,16 @@ export async function handleControl(
       appOnly: 'boolean',
       mfa: 'boolean',
       version: 'number',
+      clientId: 'string',
+      idtyp: 'string',
     });
     if (error) return badRequest(error);
+    if (
+      body.acrs !== undefined &&
+      !(Array.isArray(body.acrs) && body.acrs.every((v) => typeof v === 'string'))
+    ) {
+      return badRequest('acrs must be an array of strings');
+    }
     const input = body as MintTokenRequest;
     if (input.alg && !['RS256', 'PS256', 'RS384'].includes(input.alg)) {
       return badRequest('alg must be RS256, PS256 or RS384');

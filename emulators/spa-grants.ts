@@ -12,11 +12,18 @@ export interface Resource {
   scp: string;
 }
 
-/** One sign-in: who, for which client, and whether the user did MFA. */
+/** One sign-in: who, for which client, whether the user did MFA, which auth contexts it met. */
 export interface Grant {
   oid: string;
   clientId: string;
   mfa: boolean;
+  /** Conditional Access authentication contexts (c1-c99) satisfied: the tokens' acrs claim. */
+  acrs: string[];
+}
+
+/** True when a sign-in satisfied a step-up: MFA done and every asked-for auth context met. */
+export function satisfiesStepUp(grant: Grant, authContexts: string[]): boolean {
+  return grant.mfa && authContexts.every((context) => grant.acrs.includes(context));
 }
 
 export interface AuthorizationCode extends Grant {
@@ -92,7 +99,7 @@ export class SpaGrants {
     const value = opaque('1.emu-rt.');
     this.refreshTokens.add(
       value,
-      { oid: grant.oid, clientId: grant.clientId, mfa: grant.mfa },
+      { oid: grant.oid, clientId: grant.clientId, mfa: grant.mfa, acrs: grant.acrs },
       SPA_REFRESH_TOKEN_LIFETIME_SECONDS * 1000,
     );
     return value;

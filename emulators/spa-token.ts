@@ -3,13 +3,18 @@
 // answer carries CORS headers for loopback origins. The On-Behalf-Of grant stays in obo.ts.
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { claimsStepUp, resolveResource } from './authorize.js';
+import { claimsStepUp, requestedAuthContexts, resolveResource } from './authorize.js';
 import { GRAPH_APP_ID, KNOWN_TENANTS, SPA_CLIENT_ID, TENANT_ID } from './constants.js';
 import type { EmulatorContext } from './context.js';
 import { type EntraError, sendEntraError, unknownTenantError } from './entra-errors.js';
 import { header, sendJson } from './http.js';
 import { corsFor, loopbackOrigin } from './loopback.js';
-import { type Grant, type Resource, SPA_REFRESH_TOKEN_LIFETIME_SECONDS } from './spa-grants.js';
+import {
+  type Grant,
+  type Resource,
+  SPA_REFRESH_TOKEN_LIFETIME_SECONDS,
+  satisfiesStepUp,
+} from './spa-grants.js';
 import { clientInfo, mintIdToken, mintUserToken } from './tokens.js';
 
 const ACCESS_TOKEN_LIFETIME = 3600;
@@ -148,7 +153,7 @@ export async function handleSpaToken(
         message: "The 'claims' parameter is not a valid JSON object.",
       });
     }
-    if (stepUp && !found.mfa) {
+    if (stepUp && !satisfiesStepUp(found, requestedAuthContexts(form.get('claims')))) {
       // What Entra answers when the claims need an interactive sign-in: MSAL.js then throws
       // InteractionRequiredAuthError and the app signs in with a popup or a redirect.
       return fail({
@@ -160,7 +165,7 @@ export async function handleSpaToken(
         claims: form.get('claims') ?? undefined,
       });
     }
-    grant = { oid: found.oid, clientId: found.clientId, mfa: found.mfa };
+    grant = { oid: found.oid, clientId: found.clientId, mfa: found.mfa, acrs: found.acrs };
     resource = resolved;
     scopes = scope.split(' ');
   }
@@ -174,6 +179,7 @@ export async function handleSpaToken(
       scope: resource.scp,
       ...(resource.kind === 'graph' ? { audience: GRAPH_APP_ID } : {}),
       mfa: grant.mfa,
+      acrs: grant.acrs,
       expiresInSeconds: ACCESS_TOKEN_LIFETIME,
     },
     user,

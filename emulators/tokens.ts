@@ -33,6 +33,7 @@ export function mintUserToken(
   const exp = now + (req.expiresInSeconds ?? 3600);
   const iat = exp > now ? now : exp - 3600;
   const scope = req.scope ?? 'access_as_user';
+  const clientId = req.clientId ?? SPA_CLIENT_ID;
   const claims: JWTPayload = {
     aud: req.audience ?? `api://${API_CLIENT_ID}`,
     iss: req.issuer ?? (v1 ? v1IssuerFor(tid) : issuerFor(ctx, tid)),
@@ -42,8 +43,10 @@ export function mintUserToken(
     tid,
     uti: uti(),
     ver: v1 ? '1.0' : '2.0',
-    ...(v1 ? { appid: SPA_CLIENT_ID, appidacr: '0' } : { azp: SPA_CLIENT_ID, azpacr: '0' }),
+    ...(v1 ? { appid: clientId, appidacr: '0' } : { azp: clientId, azpacr: '0' }),
   };
+  if (req.acrs?.length) claims.acrs = req.acrs;
+  if (req.idtyp !== undefined) claims.idtyp = req.idtyp;
   if (req.appOnly) {
     Object.assign(claims, {
       sub: SPA_SERVICE_PRINCIPAL_ID,

@@ -41,6 +41,12 @@ export interface MintTokenRequest {
   mfa?: boolean;
   /** 1: sts.windows.net issuer, appid; 2 (default): emulator v2.0 issuer, azp. */
   version?: 1 | 2;
+  /** The client app (azp in v2, appid in v1); default the SPA's client id. */
+  clientId?: string;
+  /** Conditional Access authentication contexts the sign-in satisfied (acrs claim), e.g. ["c1"]. */
+  acrs?: string[];
+  /** Sets the idtyp claim (Entra: "user" or "app"; any spelling, to test comparisons). */
+  idtyp?: string;
 }
 
 export interface MintTokenResponse {

@@ -48,6 +48,21 @@ function stringClaim(payload: JWTPayload, name: string): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
+/** The front end that obtained the token: azp in v2 tokens, appid in v1 tokens. */
+function isAllowedClientApp(payload: JWTPayload, config: Config): boolean {
+  if (config.allowedClientAppIds.length === 0) return true;
+  const clientApp = stringClaim(payload, payload.ver === '1.0' ? 'appid' : 'azp');
+  return clientApp !== undefined && config.allowedClientAppIds.includes(clientApp.toLowerCase());
+}
+
+/** The Conditional Access authentication contexts the user satisfied are listed in acrs. */
+function hasAuthContext(payload: JWTPayload, authContext: string): boolean {
+  return Array.isArray(payload.acrs) && payload.acrs.includes(authContext);
+}
+
+export const authContextClaims = (authContext: string): string =>
+  JSON.stringify({ access_token: { acrs: { essential: true, value: authContext } } });
+
 /**
  * Builds the access-token check. Entra's keys are fetched once and kept (signingKeys.ts says
  * when they are refetched), so the check lives as long as the app.
@@ -102,12 +117,20 @@ export function createAccessTokenValidator(config: Config) {
       return fail({ code: 'invalid_token', reason: 'tenant' });
     }
     const scopes = (stringClaim(payload, 'scp') ?? '').split(' ');
-    if (stringClaim(payload, 'idtyp') === 'app' || (!payload.scp && payload.roles)) {
+    if (stringClaim(payload, 'idtyp')?.toLowerCase() === 'app' || (!payload.scp && payload.roles)) {
       return fail({ code: 'app_only_token' });
     }
+    if (!isAllowedClientApp(payload, config)) return fail({ code: 'client_app_not_allowed' });
     if (!scopes.includes(config.requiredScope)) return fail({ code: 'insufficient_scope' });
     const oid = stringClaim(payload, 'oid');
     if (!oid) return fail({ code: 'invalid_token', reason: 'missing_claims' });
+    if (config.requiredAuthContext && !hasAuthContext(payload, config.requiredAuthContext)) {
+      // Step-up: the claims request a client passes to MSAL, as for Entra's own challenges.
+      return fail({
+        code: 'insufficient_claims',
+        claims: authContextClaims(config.requiredAuthContext),
+      });
+    }
 
     return { ok: true, value: { oid, tid, accessToken: token } };
   };

@@ -15,6 +15,8 @@ export const SETTING_NAMES = [
   'AZURE_AUTHORITY_HOST',
   'ALLOWED_TENANT_IDS',
   'REQUIRED_SCOPE',
+  'ALLOWED_CLIENT_APP_IDS',
+  'REQUIRED_AUTH_CONTEXT',
   'GRAPH_BASE_URL',
   'GRAPH_API_VERSION',
   'GRAPH_SCOPE',
@@ -46,6 +48,10 @@ export interface Config {
   /** Tenants whose users may call the API; always includes tenantId. */
   allowedTenantIds: string[];
   requiredScope: string;
+  /** Client ids (azp / appid) of the front ends allowed to call; empty means any. */
+  allowedClientAppIds: string[];
+  /** A Conditional Access authentication context (c1-c99) the token's acrs must include. */
+  requiredAuthContext?: string;
   graphBaseUrl: string;
   graphApiVersion: 'v1.0' | 'beta';
   graphScope: string;
@@ -72,6 +78,24 @@ class SettingError extends Error {
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Graph's authenticationContextClassReference ids: "Supported values are c1 through c99". */
+const AUTH_CONTEXT = /^c([1-9]|[1-9][0-9])$/;
+
+/**
+ * Audiences of Microsoft's own APIs (Graph in every cloud, Azure AD Graph, the token exchange).
+ * Accepting one as API_AUDIENCE would let any token for that API call this one.
+ */
+const FOREIGN_AUDIENCES = [
+  'https://graph.microsoft.com',
+  'https://graph.microsoft.us',
+  'https://dod-graph.microsoft.us',
+  'https://microsoftgraph.chinacloudapi.cn',
+  '00000003-0000-0000-c000-000000000000',
+  'https://graph.windows.net',
+  '00000002-0000-0000-c000-000000000000',
+  'api://azureadtokenexchange',
+];
+const normalizedAudience = (value: string) => value.toLowerCase().replace(/\/+$/, '');
 
 function read(env: Env, name: SettingName): string | undefined {
   const value = env[name]?.trim();
@@ -198,6 +222,30 @@ function parse(env: Env): Config {
   if (apiAudience !== undefined && /\s/.test(apiAudience)) {
     throw new SettingError('API_AUDIENCE', 'API_AUDIENCE must be a single URI');
   }
+  const graphBaseUrl = httpsBase(
+    'GRAPH_BASE_URL',
+    read(env, 'GRAPH_BASE_URL') ?? 'https://graph.microsoft.com',
+    true,
+  );
+  const graphScope = read(env, 'GRAPH_SCOPE') ?? 'https://graph.microsoft.com/.default';
+  const foreign = [
+    ...FOREIGN_AUDIENCES,
+    new URL(graphBaseUrl).origin,
+    graphScope.replace(/\/[^/]*$/, ''),
+  ].map(normalizedAudience);
+  if (apiAudience !== undefined && foreign.includes(normalizedAudience(apiAudience))) {
+    throw new SettingError(
+      'API_AUDIENCE',
+      "API_AUDIENCE must be this API's own App ID URI, not Microsoft Graph's (or another Microsoft API's) audience",
+    );
+  }
+  const requiredAuthContext = read(env, 'REQUIRED_AUTH_CONTEXT');
+  if (requiredAuthContext !== undefined && !AUTH_CONTEXT.test(requiredAuthContext)) {
+    throw new SettingError(
+      'REQUIRED_AUTH_CONTEXT',
+      'REQUIRED_AUTH_CONTEXT must be an authentication context id from c1 to c99',
+    );
+  }
   const authorityHost = httpsBase(
     'AZURE_AUTHORITY_HOST',
     read(env, 'AZURE_AUTHORITY_HOST') ?? PUBLIC_CLOUD_AUTHORITY_HOST,
@@ -226,13 +274,13 @@ function parse(env: Env): Config {
     authorityHost,
     allowedTenantIds: [...new Set(allowedTenantIds)],
     requiredScope,
-    graphBaseUrl: httpsBase(
-      'GRAPH_BASE_URL',
-      read(env, 'GRAPH_BASE_URL') ?? 'https://graph.microsoft.com',
-      true,
+    allowedClientAppIds: list(env, 'ALLOWED_CLIENT_APP_IDS').map((id) =>
+      guid('ALLOWED_CLIENT_APP_IDS', id),
     ),
+    ...(requiredAuthContext && { requiredAuthContext }),
+    graphBaseUrl,
     graphApiVersion,
-    graphScope: read(env, 'GRAPH_SCOPE') ?? 'https://graph.microsoft.com/.default',
+    graphScope,
     graphTimeoutMs,
     corsAllowedOrigins: list(env, 'CORS_ALLOWED_ORIGINS').map(origin),
     maxConcurrentRequests,

@@ -26,6 +26,7 @@ export type Failure =
   | { code: 'invalid_token'; reason: InvalidTokenReason }
   | { code: 'insufficient_scope' }
   | { code: 'app_only_token' }
+  | { code: 'client_app_not_allowed' }
   | { code: 'signing_keys_unavailable'; retryAfterSeconds: number }
   // The request itself.
   | { code: 'unsupported_media_type' }
@@ -172,6 +173,12 @@ export function failureResponse(failure: Failure, ctx?: ChallengeContext): Failu
         failure.code,
         'App-only tokens are not accepted: a user must be signed in.',
         challenge(ctx, { error: 'insufficient_scope', scope: ctx?.scope ?? '' }),
+      );
+    case 'client_app_not_allowed':
+      return json(
+        403,
+        failure.code,
+        'This client application is not allowed to call the API (ALLOWED_CLIENT_APP_IDS).',
       );
     case 'signing_keys_unavailable':
       return json(

@@ -15,6 +15,7 @@ const CODES: Record<Exclude<FailureCode, 'graph_error'>, true> = {
   invalid_token: true,
   insufficient_scope: true,
   app_only_token: true,
+  client_app_not_allowed: true,
   signing_keys_unavailable: true,
   unsupported_media_type: true,
   payload_too_large: true,
@@ -58,7 +59,11 @@ describe('the docs say what the code does', () => {
   it('local.settings.sample.json holds no setting the app does not read, except the host own', () => {
     const read: readonly string[] = [...SETTING_NAMES, ...TELEMETRY_SETTING_NAMES];
     const unknown = Object.keys(sample.Values).filter((name) => !read.includes(name));
-    expect(unknown).toEqual(['FUNCTIONS_WORKER_RUNTIME', 'AzureWebJobsStorage']);
+    expect(unknown).toEqual([
+      'FUNCTIONS_WORKER_RUNTIME',
+      'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT',
+      'AzureWebJobsStorage',
+    ]);
   });
 
   it.each(Object.keys(CODES))('README error table lists %s', (code) => {

@@ -25,6 +25,7 @@ const SAMPLES: { [Code in FailureCode]: Extract<Failure, { code: Code }> } = {
   invalid_token: { code: 'invalid_token', reason: 'expired' },
   insufficient_scope: { code: 'insufficient_scope' },
   app_only_token: { code: 'app_only_token' },
+  client_app_not_allowed: { code: 'client_app_not_allowed' },
   signing_keys_unavailable: { code: 'signing_keys_unavailable', retryAfterSeconds: 30 },
   unsupported_media_type: { code: 'unsupported_media_type' },
   payload_too_large: { code: 'payload_too_large', limitBytes: 4096 },

@@ -38,7 +38,9 @@ describe('loadConfig', () => {
       graphTimeoutMs: 10000,
       corsAllowedOrigins: [],
       maxConcurrentRequests: 512,
+      allowedClientAppIds: [],
     });
+    expect(result.config.requiredAuthContext).toBeUndefined();
   });
 
   it('reads every optional setting', () => {
@@ -54,9 +56,13 @@ describe('loadConfig', () => {
       GRAPH_TIMEOUT_MS: '2500',
       CORS_ALLOWED_ORIGINS: 'https://app.contoso.com, http://localhost:5173',
       MAX_CONCURRENT_REQUESTS: '200',
+      ALLOWED_CLIENT_APP_IDS: `${CLIENT.toUpperCase()}, ${TENANT}`,
+      REQUIRED_AUTH_CONTEXT: 'c12',
     });
     expect(result.ok && result.config).toMatchObject({
       audiences: [`api://${CLIENT}`, CLIENT, 'https://api.contoso.com/pw'],
+      allowedClientAppIds: [CLIENT, TENANT],
+      requiredAuthContext: 'c12',
       apiScope: 'https://api.contoso.com/pw/Password.Change',
       authorityHost: 'https://login.microsoftonline.us',
       allowedTenantIds: [TENANT, TENANT.replace('1111', '9999')],
@@ -142,8 +148,42 @@ describe('loadConfig', () => {
     });
   });
 
+  it.each([
+    'https://graph.microsoft.com',
+    'https://graph.microsoft.com/',
+    'HTTPS://GRAPH.MICROSOFT.COM',
+    '00000003-0000-0000-c000-000000000000',
+    'https://graph.windows.net',
+    'api://AzureADTokenExchange',
+  ])('refuses API_AUDIENCE %s (a Microsoft API: its tokens would be accepted)', (audience) => {
+    expect(problem({ ...base, API_AUDIENCE: audience }).setting).toBe('API_AUDIENCE');
+  });
+
+  it('refuses the configured Graph as API_AUDIENCE too', () => {
+    const env = { ...base, GRAPH_BASE_URL: 'https://graph.contoso.test/proxy' };
+    expect(problem({ ...env, API_AUDIENCE: 'https://graph.contoso.test' }).setting).toBe(
+      'API_AUDIENCE',
+    );
+  });
+
+  it.each(['c0', 'c100', 'C1', 'c1 ', 'c01', 'urn:c1', 'c1,c2'])(
+    'refuses REQUIRED_AUTH_CONTEXT %j',
+    (value) => {
+      const result = loadConfig({ ...base, REQUIRED_AUTH_CONTEXT: value });
+      // Surrounding spaces are trimmed like every setting; the rest is not an auth context id.
+      if (value === 'c1 ') expect(result.ok).toBe(true);
+      else expect(!result.ok && result.setting).toBe('REQUIRED_AUTH_CONTEXT');
+    },
+  );
+
+  it('refuses an ALLOWED_CLIENT_APP_IDS entry that is not a GUID, without echoing it', () => {
+    const result = problem({ ...base, ALLOWED_CLIENT_APP_IDS: 'my-spa' });
+    expect(result.setting).toBe('ALLOWED_CLIENT_APP_IDS');
+    expect(result.message).not.toContain('my-spa');
+  });
+
   it('lists every setting it reads', () => {
-    expect(SETTING_NAMES).toHaveLength(15);
+    expect(SETTING_NAMES).toHaveLength(17);
     expect(new Set(SETTING_NAMES).size).toBe(SETTING_NAMES.length);
   });
 });

@@ -16,6 +16,7 @@ const EXAMPLES: Record<FailureCode, [Failure, number]> = {
   invalid_token: [{ code: 'invalid_token', reason: 'expired' }, 401],
   insufficient_scope: [{ code: 'insufficient_scope' }, 403],
   app_only_token: [{ code: 'app_only_token' }, 403],
+  client_app_not_allowed: [{ code: 'client_app_not_allowed' }, 403],
   signing_keys_unavailable: [{ code: 'signing_keys_unavailable', retryAfterSeconds: 30 }, 503],
   unsupported_media_type: [{ code: 'unsupported_media_type' }, 415],
   payload_too_large: [{ code: 'payload_too_large', limitBytes: 4096 }, 413],
