@@ -37,6 +37,12 @@ param graphDelegatedPermissionId string = ''
 @description('Grant tenant-wide admin consent for the Graph permission in this deployment (needs DelegatedPermissionGrant.ReadWrite.All).')
 param grantAdminConsent bool = false
 
+@description('Comma-separated client ids of the front ends allowed to call the API. Empty: the SPA registration when enableSpaClient, else any client app.')
+param allowedClientAppIds string = ''
+
+@description('Conditional Access authentication context (c1-c99) a password change requires (docs/deploy.md). Empty: none.')
+param requiredAuthContext string = ''
+
 @description('Also register a single-page-app client, pre-authorised for access_as_user.')
 param enableSpaClient bool = false
 
@@ -177,6 +183,9 @@ module api 'app/api.bicep' = {
     apiClientId: entra.outputs.apiClientId
     requiredScope: apiScopeName
     corsAllowedOrigins: corsAllowedOrigins
+    // The SPA this deployment registers is the one front end admitted, unless told otherwise.
+    allowedClientAppIds: !empty(allowedClientAppIds) ? allowedClientAppIds : entra.outputs.spaClientId
+    requiredAuthContext: requiredAuthContext
   }
   dependsOn: [
     rbac // the host reaches storage through the identity as soon as it starts

@@ -47,7 +47,12 @@ export interface DevStack {
 /** The app settings that point the app at the emulators, with the client secret as credential. */
 export function emulatorSettings(emulators: Emulators): Record<string, string> {
   const { NODE_EXTRA_CA_CERTS: _caCert, ...settings } = emulators.env;
-  return { ...settings, CORS_ALLOWED_ORIGINS: DEV_SPA_ORIGIN };
+  return {
+    ...settings,
+    CORS_ALLOWED_ORIGINS: DEV_SPA_ORIGIN,
+    // As infra/app/api.bicep sets it: the host refuses bodies over 8 KiB before buffering them.
+    FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '8192',
+  };
 }
 
 /** The same, with the managed identity (App Service protocol) as credential instead. */

@@ -13,8 +13,16 @@ import { type HttpFunction, type LoadedApp, loadApp } from './local-host/load-ap
 
 const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;
 
-/** The Functions host's default request body limit (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT). */
-const MAX_BODY_BYTES = 100 * 1024 * 1024;
+/**
+ * The request body limit, as the Functions host sets it: FUNCTIONS_REQUEST_BODY_SIZE_LIMIT when
+ * it parses as an integer (bytes; the host's HttpRequestBodySizeMiddleware uses long.TryParse),
+ * else the host's default of 104857600 (ScriptConstants.DefaultMaxRequestBodySize).
+ */
+function requestBodyLimit(value: string | undefined): number {
+  const parsed = /^\s*\+?\d{1,18}\s*$/.test(value ?? '') ? Number(value) : Number.NaN;
+  return Number.isSafeInteger(parsed) ? parsed : 104_857_600;
+}
+const MAX_BODY_BYTES = requestBodyLimit(process.env.FUNCTIONS_REQUEST_BODY_SIZE_LIMIT);
 
 const { values } = parseArgs({
   options: {
@@ -27,15 +35,38 @@ const root = resolve(values.root);
 
 const log = (line: string) => console.log(`[${new Date().toISOString()}] ${line}`);
 
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+/**
+ * The body, or undefined past the limit: a declared Content-Length over it is refused before a
+ * byte is kept (as Kestrel does), a streamed body as soon as it passes the limit.
+ */
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES)
+    return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) return void chunks.push(chunk);
+      // Keep nothing more; the rest is drained (read and dropped) so the 413 reaches the client.
+      req.off('data', onData);
+      resolve(undefined);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
+}
+
+/**
+ * 413 with no body, as the host answers. What is left of the body is drained, never kept: the
+ * connection stays open meanwhile, so the client reads the 413 instead of a reset, and a client
+ * still sending a second later is cut off.
+ */
+function refuseBody(req: IncomingMessage, res: ServerResponse): void {
+  req.resume();
+  res.writeHead(413, { 'content-length': 0 }).end();
+  setTimeout(() => req.socket.destroy(), 1000).unref();
 }
 
 function headersOf(req: IncomingMessage): Record<string, string> {
@@ -64,9 +95,9 @@ async function invoke(
   res: ServerResponse,
   params: Record<string, string>,
 ): Promise<void> {
-  const body = await readBody(req);
+  const body = await readBody(req).catch(() => undefined);
   if (body === undefined) {
-    res.writeHead(413).end();
+    if (!res.destroyed) refuseBody(req, res);
     return;
   }
   const invocationId = randomUUID();

@@ -14,6 +14,10 @@ param identityClientId string
 param apiClientId string
 param requiredScope string
 param corsAllowedOrigins string = ''
+@description('Comma-separated client ids of the front ends allowed to call (ALLOWED_CLIENT_APP_IDS). Empty: any.')
+param allowedClientAppIds string = ''
+@description('Conditional Access authentication context (c1-c99) a password change requires. Empty: none.')
+param requiredAuthContext string = ''
 param instanceMemoryMB int = 2048
 param maximumInstanceCount int = 100
 // Concurrent HTTP requests the platform routes to one instance before adding instances. A
@@ -50,6 +54,9 @@ var appSettings = {
   // Platform: Application Insights with local auth disabled; the identity authenticates.
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  // Platform: the host refuses request bodies over 8 KiB before buffering them (the app's own
+  // limit is 4096 bytes; bodies between the two still get the app's JSON 413).
+  FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '8192'
   // App: the API registration, and the identity used as its federated client credential.
   AZURE_TENANT_ID: tenant().tenantId
   AZURE_CLIENT_ID: apiClientId
@@ -63,6 +70,8 @@ var appSettings = {
   REQUIRED_SCOPE: requiredScope
   AZURE_AUTHORITY_HOST: authorityHost
   CORS_ALLOWED_ORIGINS: corsAllowedOrigins
+  ALLOWED_CLIENT_APP_IDS: allowedClientAppIds
+  REQUIRED_AUTH_CONTEXT: requiredAuthContext
   // App: empty = the app's defaults (shared/config.ts, README "Configuration").
   API_AUDIENCE: ''
   ALLOWED_TENANT_IDS: ''

@@ -1,7 +1,15 @@
 // POST /api/me/changePassword over HTTP, as a browser or curl would call it.
 import { describe, expect, it } from 'vitest';
 import { getUser } from '../../emulators/control-client.js';
-import { anyToken, call, e2e, expectJsonError, newUser, tokenFor } from './client.js';
+import {
+  anyToken,
+  call,
+  e2e,
+  expectJsonError,
+  newUser,
+  postLargeBody,
+  tokenFor,
+} from './client.js';
 
 const emulator = e2e.entraUrl !== undefined;
 const withToken = emulator || e2e.token !== undefined;
@@ -18,6 +26,18 @@ describe('needs no token', () => {
     const reply = await call({ method: 'GET' });
     expect([404, 405]).toContain(reply.status);
   });
+
+  it.each([
+    ['90 MB with Content-Length', 90 * 1024 * 1024, true],
+    ['32 MB chunked', 32 * 1024 * 1024, false],
+  ] as const)(
+    'a body of %s is refused by the host (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT) before it is read',
+    async (_, size, declared) => {
+      const { status, sentBytes } = await postLargeBody(e2e.changePasswordUrl, size, declared);
+      expect(status).toBe(413);
+      expect(sentBytes).toBeLessThan(Math.min(size, 16 * 1024 * 1024));
+    },
+  );
 
   it('CORS preflight from an allowed origin', async () => {
     const reply = await call({

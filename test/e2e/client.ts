@@ -1,5 +1,7 @@
 // HTTP to the app under test, and the emulators' control API for users and tokens.
 import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { expect, inject } from 'vitest';
 import { createUser, mintToken } from '../../emulators/control-client.js';
 import type { MintTokenRequest } from '../../emulators/types.js';
@@ -76,4 +78,46 @@ export function tokenFor(username: string, request: Omit<MintTokenRequest, 'user
 export async function anyToken(): Promise<string> {
   if (e2e.token) return e2e.token;
   return tokenFor((await newUser()).username);
+}
+
+/**
+ * POSTs `totalBytes` of JSON-looking body, with or without Content-Length, writing only while the
+ * server reads; resolves with the status and how many bytes went out before the answer.
+ */
+export function postLargeBody(
+  url: string,
+  totalBytes: number,
+  declareLength: boolean,
+): Promise<{ status: number; sentBytes: number }> {
+  const target = new URL(url);
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  const chunk = Buffer.alloc(64 * 1024, 'a');
+  return new Promise((resolve, reject) => {
+    let sentBytes = 0;
+    let answered = false;
+    const req = send(target, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(declareLength ? { 'content-length': totalBytes } : {}),
+      },
+    });
+    req.on('response', (res) => {
+      answered = true;
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, sentBytes });
+      req.destroy();
+    });
+    req.on('error', (error) => {
+      if (!answered) reject(error);
+    });
+    const pump = () => {
+      while (!answered && sentBytes < totalBytes) {
+        sentBytes += chunk.length;
+        if (!req.write(chunk)) return void req.once('drain', pump);
+      }
+      if (!answered) req.end();
+    };
+    pump();
+  });
 }

@@ -7,6 +7,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, SETTING_NAMES } from '../../shared/config.js';
+import { MAX_BODY_BYTES } from '../../shared/requestBody.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const read = (path: string): string => readFileSync(join(root, path), 'utf8');
@@ -66,6 +67,8 @@ const DUMMY: Record<string, string> = {
   AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.com', // loginEndpoint, trailing '/' cut
   REQUIRED_SCOPE: scopeName ?? 'access_as_user',
   CORS_ALLOWED_ORIGINS: '',
+  ALLOWED_CLIENT_APP_IDS: '55555555-5555-4555-8555-555555555555', // the SPA registration
+  REQUIRED_AUTH_CONTEXT: '',
   GRAPH_BASE_URL: 'https://graph.microsoft.com',
   GRAPH_API_VERSION: 'v1.0',
   GRAPH_SCOPE: 'https://graph.microsoft.com/.default',
@@ -130,6 +133,22 @@ describe('function app settings in infra/app/api.bicep', () => {
     expect(settings.get('APPLICATIONINSIGHTS_AUTHENTICATION_STRING')).toMatch(
       /ClientId=\$\{identityClientId\};Authorization=AAD/,
     );
+  });
+
+  it('cap request bodies at the host, above the app own 4096-byte limit', () => {
+    // The host parses it as a long (HttpRequestBodySizeMiddleware, azure-functions-host).
+    const limit = Number(bicepLiteral(settings.get('FUNCTIONS_REQUEST_BODY_SIZE_LIMIT') ?? ''));
+    expect(Number.isInteger(limit)).toBe(true);
+    expect(limit).toBeGreaterThan(MAX_BODY_BYTES);
+    expect(limit).toBeLessThanOrEqual(64 * 1024);
+  });
+
+  it('admit the SPA registration the deployment creates, unless told otherwise', () => {
+    expect(settings.get('ALLOWED_CLIENT_APP_IDS')).toBe('allowedClientAppIds');
+    expect(mainBicep).toMatch(
+      /allowedClientAppIds: !empty\(allowedClientAppIds\) \? allowedClientAppIds : entra\.outputs\.spaClientId/,
+    );
+    expect(settings.get('REQUIRED_AUTH_CONTEXT')).toBe('requiredAuthContext');
   });
 
   it('are the only app settings the templates set', () => {
