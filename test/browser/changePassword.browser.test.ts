@@ -41,30 +41,42 @@ async function newUser(options: { mfaRequired?: boolean } = {}) {
   return user;
 }
 
+/** Which SPA and API a test drives: the dev stack's, or the step-up pair (REQUIRED_AUTH_CONTEXT). */
+interface Target {
+  spaUrl: string;
+  changePasswordUrl: string;
+}
+const devStack: Target = { spaUrl, changePasswordUrl };
+
 /** A new context and the SPA's page; the statuses of its calls to the API are recorded. */
-async function openApp(): Promise<{ page: Page; apiStatuses: number[] }> {
+async function openApp(target: Target = devStack): Promise<{ page: Page; apiStatuses: number[] }> {
   context = await newContext(browser);
   const page = await context.newPage();
   const apiStatuses: number[] = [];
   page.on('response', (response) => {
-    if (response.url() === changePasswordUrl && response.request().method() === 'POST') {
+    if (response.url() === target.changePasswordUrl && response.request().method() === 'POST') {
       apiStatuses.push(response.status());
     }
   });
-  await page.goto(spaUrl);
+  await page.goto(target.spaUrl);
   await page.getByText('Sign in to change your password.').waitFor();
   return { page, apiStatuses };
 }
 
 /** Sign in through the emulator's account picker (MSAL.js loginRedirect). */
-async function signIn(page: Page, username: string, shot: ReturnType<typeof screenshots>) {
+async function signIn(
+  page: Page,
+  username: string,
+  shot: ReturnType<typeof screenshots>,
+  target: Target = devStack,
+) {
   await shot(page, 'signed-out');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL((url) => url.origin === entraOrigin);
   await page.getByRole('heading', { name: 'Pick an account' }).waitFor();
   await shot(page, 'account-picker');
   await page.getByRole('button', { name: username }).click();
-  await page.waitForURL((url) => url.href === spaUrl);
+  await page.waitForURL((url) => url.href === target.spaUrl);
   await page.getByText(`Signed in as Browser Test User (${username}).`).waitFor();
   await shot(page, 'signed-in');
 }
@@ -73,6 +85,22 @@ async function fillForm(page: Page, current: string, next: string) {
   await page.getByLabel('Current password').fill(current);
   await page.getByLabel('New password', { exact: true }).fill(next);
   await page.getByLabel('Confirm new password').fill(next);
+}
+
+/** Submits the form; the API's claims challenge opens the step-up popup, answered as `username`. */
+async function changeWithStepUp(
+  page: Page,
+  username: string,
+  inPopup: (popup: Page) => Promise<void>,
+) {
+  const popupOpened = page.context().waitForEvent('page');
+  await page.getByRole('button', { name: 'Change password' }).click();
+  const popup = await popupOpened;
+  await popup.getByRole('heading', { name: 'Verify your identity' }).waitFor();
+  await inPopup(popup);
+  const popupClosed = popup.waitForEvent('close');
+  await popup.getByRole('button', { name: username }).click();
+  await popupClosed;
 }
 
 async function statusOf(page: Page, kind: 'success' | 'error'): Promise<string> {
@@ -121,19 +149,36 @@ describe('examples/spa in Chromium', () => {
     const { page, apiStatuses } = await openApp();
     await signIn(page, user.username, shot);
     await fillForm(page, user.password, 'After-Mfa-Passw0rd!');
-    const popupOpened = page.context().waitForEvent('page');
-    await page.getByRole('button', { name: 'Change password' }).click();
-    const popup = await popupOpened;
-    await popup.getByRole('heading', { name: 'Verify your identity' }).waitFor();
-    await shot(popup, 'mfa-popup');
-    const popupClosed = popup.waitForEvent('close');
-    await popup.getByRole('button', { name: user.username }).click();
-    await popupClosed;
+    await changeWithStepUp(page, user.username, async (popup) => {
+      await shot(popup, 'mfa-popup');
+    });
     expect(await statusOf(page, 'success')).toBe('Your password has been changed.');
     await shot(page, 'changed-after-mfa');
     expect(apiStatuses).toEqual([401, 204]);
     const after = await getUser(entraUrl, user.username);
     expect(after).toMatchObject({ password: 'After-Mfa-Passw0rd!', passwordChanges: 1 });
+  });
+
+  it('(e) REQUIRED_AUTH_CONTEXT: 401 asking for acrs c1, popup step-up, one retry', async () => {
+    const shot = screenshots('e-auth-context-step-up');
+    const user = await newUser();
+    const { page, apiStatuses } = await openApp(browserInfo.stepUp);
+    await signIn(page, user.username, shot, browserInfo.stepUp);
+    await fillForm(page, user.password, 'After-Step-Up-Passw0rd!');
+    await changeWithStepUp(page, user.username, async (popup) => {
+      // The claims request the API sent, as MSAL.js passes it to the authorize endpoint.
+      const claims = JSON.parse(new URL(popup.url()).searchParams.get('claims') ?? '{}');
+      expect(claims.access_token?.acrs).toEqual({
+        essential: true,
+        value: browserInfo.stepUp.authContext,
+      });
+      await shot(popup, 'step-up-popup');
+    });
+    expect(await statusOf(page, 'success')).toBe('Your password has been changed.');
+    await shot(page, 'changed-after-step-up');
+    expect(apiStatuses).toEqual([401, 204]);
+    const after = await getUser(entraUrl, user.username);
+    expect(after).toMatchObject({ password: 'After-Step-Up-Passw0rd!', passwordChanges: 1 });
   });
 
   it('Graph throttling: Retry-After shown, the button disabled that long', async () => {

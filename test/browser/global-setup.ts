@@ -5,10 +5,15 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import type { HostKind } from '../../scripts/app-process.js';
+import { type HostKind, startApp } from '../../scripts/app-process.js';
 import { type BrowserTarget, provideBrowser } from '../../scripts/browser.js';
-import { type DevStack, startDevStack } from '../../scripts/dev-stack.js';
+import { changePasswordPath, type DevStack, startDevStack } from '../../scripts/dev-stack.js';
 import { ROOT } from '../../scripts/paths.js';
+import { freePort } from '../../scripts/ports.js';
+import { startSpaServer } from '../../scripts/spa-server.js';
+
+/** The authentication context the step-up app requires (REQUIRED_AUTH_CONTEXT). */
+const STEP_UP_AUTH_CONTEXT = 'c1';
 
 export interface BrowserContext {
   /** The example SPA, e.g. http://localhost:41234/ */
@@ -20,6 +25,52 @@ export interface BrowserContext {
   screenshotDir: string;
   /** The browser scripts/browser.ts found (or installed). */
   target: BrowserTarget;
+  /**
+   * A second function app on the same emulators with REQUIRED_AUTH_CONTEXT=c1, and a second SPA
+   * that calls it: the authentication-context step-up.
+   */
+  stepUp: { spaUrl: string; changePasswordUrl: string; authContext: string };
+}
+
+/** The step-up pair of `stepUp`: the dev stack's settings plus REQUIRED_AUTH_CONTEXT. */
+async function startStepUpApp(stack: DevStack, stateDir: string, output: string) {
+  const spaPort = await freePort();
+  const probePath = changePasswordPath();
+  const app = await startApp({
+    host: stack.info.host,
+    port: await freePort(),
+    settings: {
+      ...stack.info.settings,
+      REQUIRED_AUTH_CONTEXT: STEP_UP_AUTH_CONTEXT,
+      CORS_ALLOWED_ORIGINS: `http://localhost:${spaPort}`,
+    },
+    caCertPath: stack.emulators.caCertPath,
+    probePath,
+    stateDir,
+    output,
+  });
+  const changePasswordUrl = `${app.url}${probePath}`;
+  const spa = await startSpaServer(
+    spaPort,
+    {
+      clientId: stack.info.spaClientId,
+      authority: `${stack.info.entraUrl}/${stack.info.tenantId}`,
+      apiScope: stack.info.apiScope,
+      apiUrl: changePasswordUrl,
+    },
+    output,
+  ).catch(async (error: unknown) => {
+    await app.stop();
+    throw error;
+  });
+  return {
+    spaUrl: spa.url,
+    changePasswordUrl,
+    close: async () => {
+      await spa.close();
+      await app.stop();
+    },
+  };
 }
 
 declare module 'vitest' {
@@ -39,11 +90,15 @@ export default async function setup(project: TestProject) {
   const output = join(results, 'browser-app.log');
   writeFileSync(output, '');
   const stateDir = mkdtempSync(join(tmpdir(), 'browser-dev-stack-'));
+  const stepUpStateDir = mkdtempSync(join(tmpdir(), 'browser-step-up-'));
 
   let stack: DevStack | undefined;
+  let stepUp: Awaited<ReturnType<typeof startStepUpApp>> | undefined;
   const teardown = async () => {
+    await stepUp?.close();
     await stack?.close();
     rmSync(stateDir, { recursive: true, force: true });
+    rmSync(stepUpStateDir, { recursive: true, force: true });
   };
   try {
     stack = await startDevStack({
@@ -55,6 +110,7 @@ export default async function setup(project: TestProject) {
       host: (process.env.E2E_HOST as HostKind | undefined) ?? 'auto',
       output,
     });
+    stepUp = await startStepUpApp(stack, stepUpStateDir, output);
   } catch (error) {
     await teardown();
     throw error;
@@ -67,6 +123,11 @@ export default async function setup(project: TestProject) {
     entraUrl: stack.info.entraUrl,
     screenshotDir,
     target,
+    stepUp: {
+      spaUrl: stepUp.spaUrl,
+      changePasswordUrl: stepUp.changePasswordUrl,
+      authContext: STEP_UP_AUTH_CONTEXT,
+    },
   });
   return teardown;
 }

@@ -3,7 +3,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { claimsStepUp } from '../../emulators/authorize.js';
+import { claimsStepUp, requestedAuthContexts } from '../../emulators/authorize.js';
 import {
   addFailure,
   clearFailures,
@@ -473,6 +473,15 @@ describe('refresh tokens, claims challenges and MFA', () => {
     ['not an object', '[]', 'invalid'],
   ] as const)('claims step-up: %s', (_, claims, expected) => {
     expect(claimsStepUp(claims)).toBe(expected);
+  });
+
+  it.each([
+    ['value', '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}', ['c1']],
+    ['values', '{"access_token":{"acrs":{"essential":true,"values":["c2","c3"]}}}', ['c2', 'c3']],
+    ['no acrs', MFA_CLAIMS, []],
+    ['not JSON', '{nope', []],
+  ] as const)('authentication contexts asked for: %s', (_, claims, expected) => {
+    expect(requestedAuthContexts(claims)).toEqual(expected);
   });
 
   it('refresh_token grant: new tokens (rotated refresh token), for another resource too', async () => {
