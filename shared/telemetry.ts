@@ -50,6 +50,7 @@ const ATTRIBUTE_OF = {
   reason: 'changepassword.reason',
   field: 'changepassword.field',
   entraError: 'changepassword.entra_error',
+  aadsts: 'changepassword.aadsts',
   graphStatus: 'changepassword.graph_status',
   limitBytes: 'changepassword.limit_bytes',
   graphRequestId: 'changepassword.graph_request_id',

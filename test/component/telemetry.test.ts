@@ -110,7 +110,7 @@ function expectLogMatchesSpan(reply: Reply, server: ReadableSpan) {
     outcome: fields.get('outcome') as string,
     status: Number(fields.get('status')),
     detail: Object.fromEntries(
-      ['reason', 'field', 'entraError', 'graphStatus']
+      ['reason', 'field', 'entraError', 'aadsts', 'graphStatus']
         .filter((key) => fields.has(key))
         .map((key) => [key, key === 'graphStatus' ? Number(fields.get(key)) : fields.get(key)]),
     ) as Record<string, string | number>,
@@ -278,7 +278,8 @@ describe('each failure class', () => {
     });
     const { server, child } = traceOf(reply);
     expect(server.attributes['changepassword.outcome']).toBe('token_exchange_rejected');
-    expect(String(server.attributes['changepassword.entra_error'])).toMatch(/AADSTS\d+/);
+    expect(server.attributes['changepassword.entra_error']).toBe('invalid_client');
+    expect(server.attributes['changepassword.aadsts']).toMatch(/^\d+$/);
     expect(child(TOKEN).attributes['http.response.status_code']).toBe(401);
     expectLogMatchesSpan(reply, server);
   });
