@@ -97,8 +97,17 @@ const FOREIGN_AUDIENCES = [
 ];
 const normalizedAudience = (value: string) => value.toLowerCase().replace(/\/+$/, '');
 
+/** The sample's placeholders (local.settings.sample.json) are `<what to put here>`. */
+const PLACEHOLDER = /^<[^<>]*>$/;
+
 function read(env: Env, name: SettingName): string | undefined {
   const value = env[name]?.trim();
+  if (value && PLACEHOLDER.test(value)) {
+    throw new SettingError(
+      name,
+      `${name} still holds the placeholder of local.settings.sample.json (<…>): replace it with your value`,
+    );
+  }
   return value ? value : undefined;
 }
 
@@ -109,8 +118,15 @@ function required(env: Env, name: SettingName): string {
 }
 
 function guid(name: SettingName, value: string): string {
-  if (!GUID.test(value)) throw new SettingError(name, `${name} must be a GUID`);
-  return value.toLowerCase();
+  if (GUID.test(value)) return value.toLowerCase();
+  if (name === 'AZURE_CLIENT_ID' && /^api:\/\//i.test(value)) {
+    throw new SettingError(
+      name,
+      `${name} must be the client id GUID, not the Application ID URI (api://…): ` +
+        'use the GUID; a custom Application ID URI goes in API_AUDIENCE',
+    );
+  }
+  throw new SettingError(name, `${name} must be a GUID`);
 }
 
 function list(env: Env, name: SettingName): string[] {
@@ -144,7 +160,14 @@ function origin(value: string): string {
   } catch {
     url = undefined;
   }
-  // An origin is scheme://host[:port] exactly; anything else (a path, '*') is refused.
+  // An origin is scheme://host[:port] exactly; anything else (a path, '*') is refused. A browser's
+  // Origin header never ends with '/', so http://localhost:5173/ would match no request.
+  if (url && `${url.origin}/` === value) {
+    throw new SettingError(
+      'CORS_ALLOWED_ORIGINS',
+      'CORS_ALLOWED_ORIGINS has an origin that ends with "/": an origin has no path, not even "/" (https://app.contoso.com, not https://app.contoso.com/)',
+    );
+  }
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== value) {
     throw new SettingError(
       'CORS_ALLOWED_ORIGINS',

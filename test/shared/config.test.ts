@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -180,6 +180,52 @@ describe('loadConfig', () => {
     const result = problem({ ...base, ALLOWED_CLIENT_APP_IDS: 'my-spa' });
     expect(result.setting).toBe('ALLOWED_CLIENT_APP_IDS');
     expect(result.message).not.toContain('my-spa');
+  });
+
+  it('names the setting that still holds a placeholder of local.settings.sample.json', () => {
+    const sample = JSON.parse(readFileSync('local.settings.sample.json', 'utf8')) as {
+      Values: Record<string, string>;
+    };
+    const placeholders = Object.entries(sample.Values).filter(([, v]) => v.startsWith('<'));
+    expect(placeholders.map(([name]) => name)).toEqual([
+      'AZURE_TENANT_ID',
+      'AZURE_CLIENT_ID',
+      'AZURE_CLIENT_SECRET',
+    ]);
+    for (const [name, value] of placeholders) {
+      const { setting, message } = problem({ ...base, [name]: value });
+      expect(setting).toBe(name);
+      expect(message).toBe(
+        `${name} still holds the placeholder of local.settings.sample.json (<…>): replace it with your value`,
+      );
+    }
+    // The untouched sample: the first placeholder is named.
+    expect(problem(sample.Values).setting).toBe('AZURE_TENANT_ID');
+  });
+
+  it('points an Application ID URI in AZURE_CLIENT_ID at the GUID and API_AUDIENCE', () => {
+    expect(problem({ ...base, AZURE_CLIENT_ID: `api://${CLIENT}` })).toEqual({
+      ok: false,
+      setting: 'AZURE_CLIENT_ID',
+      message:
+        'AZURE_CLIENT_ID must be the client id GUID, not the Application ID URI (api://…): use the GUID; a custom Application ID URI goes in API_AUDIENCE',
+    });
+    expect(problem({ ...base, AZURE_CLIENT_ID: 'not-a-guid' }).message).toBe(
+      'AZURE_CLIENT_ID must be a GUID',
+    );
+  });
+
+  it('says that a trailing slash is what makes an origin wrong', () => {
+    const { setting, message } = problem({
+      ...base,
+      CORS_ALLOWED_ORIGINS: 'https://app.contoso.com, http://localhost:5173/',
+    });
+    expect(setting).toBe('CORS_ALLOWED_ORIGINS');
+    expect(message).toContain('ends with "/": an origin has no path, not even "/"');
+    expect(message).not.toContain('localhost');
+    expect(problem({ ...base, CORS_ALLOWED_ORIGINS: 'http://localhost:5173/app' }).message).toBe(
+      'CORS_ALLOWED_ORIGINS must be a comma-separated list of origins such as https://app.contoso.com',
+    );
   });
 
   it('lists every setting it reads', () => {
