@@ -17,7 +17,7 @@ export function findCoreTools(env: NodeJS.ProcessEnv = process.env): string | un
 
 export const INSTALL_CORE_TOOLS = [
   'Azure Functions Core Tools 4 (`func`) is not installed, or not on PATH. Install it with one of:',
-  '  npm i -g azure-functions-core-tools@4 --unsafe-perm true',
+  '  npm install -g azure-functions-core-tools@4                            (any system)',
   '  winget install Microsoft.Azure.FunctionsCoreTools                      (Windows)',
   '  brew tap azure/functions && brew install azure-functions-core-tools@4  (macOS)',
   '  sudo apt-get install azure-functions-core-tools-4                      (Debian, Ubuntu: first add',

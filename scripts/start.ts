@@ -1,12 +1,20 @@
-// npm start [-- <func start options>]: builds, then runs the app under `func start` with your own
-// local.settings.json (a real tenant; see docs/local-development.md, "Use your own tenant").
+// npm start [-- <func start options>]: checks your local.settings.json (a real tenant; see
+// docs/local-development.md, "Use your own tenant") as the function will read it, builds, then runs
+// the app under `func start`. The settings come first: a wrong one is named with where it came
+// from, before anything is built or Core Tools is looked for.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../shared/config.js';
 import { buildApp } from './build-app.js';
 import { findCoreTools, INSTALL_CORE_TOOLS } from './core-tools.js';
 import { DevError } from './errors.js';
+import {
+  describeSource,
+  mergeSettings,
+  readLocalSettingsFile,
+  summarizeSources,
+} from './local-settings.js';
 import { ROOT } from './paths.js';
 
 function fail(message: string): never {
@@ -14,20 +22,26 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-if (!findCoreTools()) fail(INSTALL_CORE_TOOLS);
-
 const settingsPath = join(ROOT, 'local.settings.json');
 if (!existsSync(settingsPath)) {
   fail(
     'No local.settings.json: copy local.settings.sample.json to local.settings.json and fill in your tenant (docs/local-development.md).',
   );
 }
+let file: Record<string, string>;
+try {
+  file = readLocalSettingsFile(settingsPath);
+} catch (error) {
+  if (error instanceof DevError) fail(error.message);
+  throw error;
+}
 // The same check the function makes on its first request, now, with the setting's name.
-const { Values = {} } = JSON.parse(readFileSync(settingsPath, 'utf8')) as {
-  Values?: Record<string, string>;
-};
-const config = loadConfig({ ...Values, ...process.env });
-if (!config.ok) fail(`local.settings.json: ${config.message}.`);
+const { values, sources } = mergeSettings(file, process.env);
+const config = loadConfig(values);
+if (!config.ok) fail(`Settings: ${config.message}. ${describeSource(config.setting, sources)}`);
+console.log(['Settings are valid:', ...summarizeSources(sources)].join('\n'));
+
+if (!findCoreTools()) fail(INSTALL_CORE_TOOLS);
 
 try {
   await buildApp();
