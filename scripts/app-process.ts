@@ -16,7 +16,12 @@ import { delimiter, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { SETTING_NAMES } from '../shared/config.js';
 import { DevError } from './errors.js';
-import { FUNCTIONS_CORE_STAND_IN_DIR, LOCAL_HOST_ENTRY, ROOT } from './paths.js';
+import {
+  FUNCTIONS_CORE_STAND_IN_DIR,
+  LOCAL_HOST_ENTRY,
+  READINESS_PROBE_HEADER,
+  ROOT,
+} from './paths.js';
 
 export type HostKind = 'func' | 'local';
 
@@ -143,7 +148,7 @@ async function probe(url: string): Promise<number | undefined> {
   try {
     const response = await fetch(url, {
       method: 'OPTIONS',
-      headers: { connection: 'close' },
+      headers: { connection: 'close', [READINESS_PROBE_HEADER]: '1' },
       signal: AbortSignal.timeout(2000),
     });
     await response.arrayBuffer();

@@ -72,6 +72,7 @@ async function shutdown(signal: string): Promise<void> {
   setTimeout(() => process.exit(1), 15_000).unref(); // never hang on the way out
   const stack = await starting.catch(() => undefined);
   await stack?.close();
+  console.log('Stopped: every process of the dev stack has ended and its ports are free.');
   process.exit(0);
 }
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
@@ -120,7 +121,7 @@ function summary(stack: DevStack, curl: string): string {
         ]
       : []),
     `  Settings      ${where(join(stateDir, 'dev.json'))}   certificate ${where(info.caCertPath)}`,
-    '  Token         npm run -s token -- [--user NAME] [--scope SCOPE]',
+    '  Token         npm run -s token -- [--user demo] [--curl]   (--help: every option)',
     `  Traces        ${tracesWhere()}`,
     '',
     "Change the demo user's password (204; the same command again gets Graph's 400):",

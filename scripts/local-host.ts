@@ -10,6 +10,7 @@ import { format, parseArgs } from 'node:util';
 import type { HttpResponseInit, HttpResponse as HttpResponseType } from '@azure/functions';
 import azureFunctions from '@azure/functions';
 import { type HttpFunction, type LoadedApp, loadApp } from './local-host/load-app.js';
+import { READINESS_PROBE_HEADER } from './paths.js';
 
 const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;
 
@@ -102,7 +103,11 @@ async function invoke(
   }
   const invocationId = randomUUID();
   const started = performance.now();
-  log(`Executing 'Functions.${fn.name}' (Id=${invocationId}) ${req.method} ${req.url}`);
+  // The dev stack's own check that the function answers is not a caller's request: no
+  // Executing/Executed lines for it (what the function itself logs, e.g. a setting error, stays).
+  const quiet = req.headers[READINESS_PROBE_HEADER] !== undefined;
+  const say = quiet ? () => {} : log;
+  say(`Executing 'Functions.${fn.name}' (Id=${invocationId}) ${req.method} ${req.url}`);
   // The Functions host hands the worker the W3C trace context of its own span for the
   // invocation, a child of the caller's traceparent; this host records no spans of its own,
   // so it hands on the caller's.
@@ -143,7 +148,7 @@ async function invoke(
     res.end();
   }
   const duration = Math.round(performance.now() - started);
-  log(
+  say(
     `Executed 'Functions.${fn.name}' (${outcome}, Id=${invocationId}, Duration=${duration}ms) ${res.statusCode}`,
   );
 }

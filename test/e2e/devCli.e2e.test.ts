@@ -95,9 +95,16 @@ describe.runIf(e2e.ownStack && process.platform !== 'win32')('npm run dev', () =
       expect(again).toMatch(/^HTTP\/1\.1 400/);
       expect(again).toContain('"code":"Request_BadRequest"');
 
+      // Its own readiness check is not logged as a request: only the two curl calls are.
+      const executed = dev.stdout().match(/^.*Executing 'Functions\.changePassword'.*$/gm) ?? [];
+      expect(executed).toEqual([expect.stringContaining('POST'), expect.stringContaining('POST')]);
+
       dev.child.kill('SIGINT');
       const [code] = await dev.exited;
       expect(code).toBe(0);
+      expect(dev.stdout().trimEnd().split('\n').at(-1)).toBe(
+        'Stopped: every process of the dev stack has ended and its ports are free.',
+      );
       for (const port of ports) expect(await isPortFree(port)).toBe(true);
       expect(isAlive(info.appPid)).toBe(false);
       expect(existsSync(join(dev.stateDir, 'dev.json'))).toBe(false);
