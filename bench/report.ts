@@ -13,6 +13,7 @@ import type {
   UpstreamResult,
 } from './lib/results.js';
 import { MiB, median, quantile, round } from './lib/stats.js';
+import { textTable } from './lib/textTable.js';
 
 export interface Meta {
   date: string;
@@ -210,6 +211,18 @@ export function table(results: BenchResults): string {
     ),
   ];
   return lines.join('\n');
+}
+
+/** The same table for the terminal: aligned columns, long cells wrapped, no Markdown. */
+export function terminalTable(results: BenchResults): string {
+  const body = rows(results).map((row) => [
+    row.id,
+    row.what.replaceAll('`', ''),
+    row.result,
+    row.target,
+    `${status(row.met).replaceAll('*', '')}${busyNote(results.meta, row.id)}`,
+  ]);
+  return textTable(['#', 'Measure', 'Result', 'Target', 'Status'], body, [3, 44, 40, 15, 24]);
 }
 
 export function environment(meta: Meta): string {

@@ -22,7 +22,14 @@ import type {
   UpstreamResult,
 } from './lib/results.js';
 import { CACHE_DIR, snapshotDist } from './lib/snapshot.js';
-import { type BenchResults, details, environment, type Meta, table } from './report.js';
+import {
+  type BenchResults,
+  details,
+  environment,
+  type Meta,
+  table,
+  terminalTable,
+} from './report.js';
 
 const { values } = parseArgs({
   options: {
@@ -111,7 +118,7 @@ const meta: Meta = {
 const results: BenchResults = { meta, coldStart, http, ...measured };
 
 const summary = table(results);
-process.stdout.write(`\n${environment(meta)}\n\n${summary}\n`);
+process.stdout.write(`\n${environment(meta).replace(/[`*]/g, '')}\n\n${terminalTable(results)}\n`);
 
 if (values.write) {
   const doc = readFileSync(DOC, 'utf8');
