@@ -344,6 +344,7 @@ function sendHtml(
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
+<link rel="icon" href="data:,">
 <style>
 body { font: 16px/1.5 system-ui, sans-serif; margin: 0; background: #f2f2f2; color: #1b1b1b; }
 main { max-width: 28rem; margin: 3rem auto; padding: 2rem; background: #fff; box-shadow: 0 2px 6px rgba(0,0,0,.2); }
@@ -402,7 +403,8 @@ function signInPage(
   const items = users
     .map(
       (user: User) =>
-        `<li><button type="submit" name="username" value="${escapeHtml(user.username)}">${escapeHtml(user.displayName)} <span class="muted">${escapeHtml(user.username)}</span></button></li>`,
+        // A user created without a display name has the address as its name: shown once.
+        `<li><button type="submit" name="username" value="${escapeHtml(user.username)}">${user.displayName === user.username ? escapeHtml(user.username) : `${escapeHtml(user.displayName)} <span class="muted">${escapeHtml(user.username)}</span>`}</button></li>`,
     )
     .join('\n');
   const stepUp = request.stepUp

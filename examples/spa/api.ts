@@ -1,5 +1,6 @@
 // The call to POST /api/me/changePassword and what its answers mean for the page. No DOM and no
 // MSAL here: the token comes from getToken (auth.ts), so this runs under test in Node as well.
+import type { ErrorAnswer } from './messages.js';
 
 export interface Passwords {
   currentPassword: string;
@@ -9,9 +10,9 @@ export interface Passwords {
 export type Outcome =
   | { kind: 'changed' }
   /** 429 or 503: the button stays disabled for `seconds`. */
-  | { kind: 'wait'; seconds: number; message: string }
-  /** Any other error: this API's or Graph's message (e.g. "Invalid currentPassword."). */
-  | { kind: 'error'; status: number; code: string; message: string; target?: string }
+  | ({ kind: 'wait'; seconds: number } & ErrorAnswer)
+  /** Any other error: this API's or Graph's code and message (e.g. "Invalid currentPassword."). */
+  | ({ kind: 'error'; target?: string } & ErrorAnswer)
   /**
    * Graph got the request but its answer was lost (`*_change_unknown`): the password may have
    * changed. The user signs in with the new password to check before trying again.
@@ -31,7 +32,13 @@ export interface CallOptions {
 }
 
 interface ErrorBody {
-  error?: { code?: unknown; message?: unknown; target?: unknown; claims?: unknown };
+  error?: {
+    code?: unknown;
+    message?: unknown;
+    target?: unknown;
+    claims?: unknown;
+    innerError?: { 'request-id'?: unknown };
+  };
 }
 
 /** Seconds to wait when a 429 or 503 has no usable Retry-After. */
@@ -108,25 +115,32 @@ export async function changePassword(passwords: Passwords, options: CallOptions)
       claims = challenge;
       continue;
     }
-    const message =
-      typeof body.error?.message === 'string'
-        ? body.error.message
-        : `The service answered with HTTP ${response.status}.`;
-    if (typeof body.error?.code === 'string' && body.error.code.endsWith('_change_unknown')) {
-      return { kind: 'maybe-changed', message };
+    const innerRequestId = body.error?.innerError?.['request-id'];
+    const requestId =
+      response.headers.get('request-id') ??
+      (typeof innerRequestId === 'string' ? innerRequestId : undefined);
+    const answer: ErrorAnswer = {
+      status: response.status,
+      code: typeof body.error?.code === 'string' ? body.error.code : 'unknown',
+      message:
+        typeof body.error?.message === 'string'
+          ? body.error.message
+          : `The service answered with HTTP ${response.status}.`,
+      ...(requestId && { requestId }),
+    };
+    if (answer.code.endsWith('_change_unknown')) {
+      return { kind: 'maybe-changed', message: answer.message };
     }
     if (response.status === 429 || response.status === 503) {
       return {
         kind: 'wait',
         seconds: retryAfterSeconds(response.headers.get('retry-after')),
-        message,
+        ...answer,
       };
     }
     return {
       kind: 'error',
-      status: response.status,
-      code: typeof body.error?.code === 'string' ? body.error.code : 'unknown',
-      message,
+      ...answer,
       ...(typeof body.error?.target === 'string' && { target: body.error.target }),
     };
   }

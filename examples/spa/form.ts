@@ -2,6 +2,7 @@
 // Retry-After countdown. Field errors are tied to their inputs (aria-describedby +
 // aria-invalid); outcomes go to one polite live region.
 import type { Outcome, Passwords } from './api.js';
+import { describeError, describeWait } from './messages.js';
 
 const MAX_LENGTH = 256;
 
@@ -41,18 +42,22 @@ function check(values: Record<Field, string>): Partial<Record<Field, string>> {
   return errors;
 }
 
-export function setStatus(kind: 'info' | 'success' | 'error', message: string): void {
+/** The status line, and under it the details line for support (empty unless given). */
+export function setStatus(kind: 'info' | 'success' | 'error', message: string, details = ''): void {
   const status = element('status');
   status.className = kind;
   status.textContent = message;
+  element('details').textContent = details;
 }
 
 export function showAccount(
   account: { username: string; name?: string } | null,
   actions: { signIn: () => void; signOut: () => void },
 ): void {
+  // A user without a display name has their address as `name` too: show it once.
+  const name = account?.name && account.name !== account.username ? account.name : undefined;
   element('who').textContent = account
-    ? `Signed in as ${account.name ? `${account.name} (${account.username})` : account.username}.`
+    ? `Signed in as ${name ? `${name} (${account.username})` : account.username}.`
     : 'Sign in to change your password.';
   const signIn = element<HTMLButtonElement>('sign-in');
   const signOut = element<HTMLButtonElement>('sign-out');
@@ -93,16 +98,23 @@ function show(outcome: Outcome, form: HTMLFormElement, button: HTMLButtonElement
       form.reset();
       setStatus('success', 'Your password has been changed.');
       return;
-    case 'wait':
-      setStatus('error', `${outcome.message} Try again in ${outcome.seconds} seconds.`);
+    case 'wait': {
+      const shown = describeWait(outcome, outcome.seconds);
+      setStatus('error', shown.text, shown.details);
       waitBeforeRetry(button, outcome.seconds);
       return;
-    case 'error':
-      if (outcome.target === 'currentPassword' || outcome.target === 'newPassword') {
-        setFieldError(outcome.target, outcome.message);
-      }
-      setStatus('error', outcome.message);
+    }
+    case 'error': {
+      const shown = describeError(outcome);
+      const field =
+        shown.field ??
+        (outcome.target === 'currentPassword' || outcome.target === 'newPassword'
+          ? outcome.target
+          : undefined);
+      if (field) setFieldError(field, shown.text);
+      setStatus('error', shown.text, shown.details);
       return;
+    }
     case 'maybe-changed':
       form.reset();
       setStatus(

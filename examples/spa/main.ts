@@ -22,6 +22,18 @@ async function startApp(): Promise<void> {
   } catch (error) {
     failed(error);
   }
+  // Back from sign-out, Entra (and the emulator) append ?state=… to the post-logout URI: nothing
+  // reads it, so take it out of the address bar.
+  const params = new URLSearchParams(window.location.search);
+  if (params.has('state')) {
+    params.delete('state');
+    const query = params.toString();
+    window.history.replaceState(
+      null,
+      '',
+      `${window.location.pathname}${query ? `?${query}` : ''}${window.location.hash}`,
+    );
+  }
   showAccount(account, actions);
   bindForm((passwords) =>
     changePassword(passwords, {

@@ -31,13 +31,14 @@ afterAll(async () => {
   await chromium?.close();
 });
 
-async function newUser(options: { mfaRequired?: boolean } = {}) {
+async function newUser(options: { mfaRequired?: boolean; displayName?: string | null } = {}) {
+  const { displayName = 'Browser Test User', ...rest } = options;
   const user = {
     username: `browser-${randomUUID().slice(0, 8)}@contoso.test`,
     password: `Start-${randomUUID().slice(0, 6)}-Pw1!`,
-    displayName: 'Browser Test User',
+    ...(displayName !== null && { displayName }),
   };
-  await createUser(entraUrl, { ...user, ...options });
+  await createUser(entraUrl, { ...user, ...rest });
   return user;
 }
 
@@ -48,25 +49,32 @@ interface Target {
 }
 const devStack: Target = { spaUrl, changePasswordUrl };
 
-/** A new context and the SPA's page; the statuses of its calls to the API are recorded. */
-async function openApp(target: Target = devStack): Promise<{ page: Page; apiStatuses: number[] }> {
+/**
+ * A new context and the SPA's page; the statuses of its calls to the API are recorded, and every
+ * 404 the pages get (a missing favicon, say).
+ */
+async function openApp(
+  target: Target = devStack,
+): Promise<{ page: Page; apiStatuses: number[]; notFound: string[] }> {
   context = await newContext(browser);
   const page = await context.newPage();
   const apiStatuses: number[] = [];
+  const notFound: string[] = [];
   page.on('response', (response) => {
     if (response.url() === target.changePasswordUrl && response.request().method() === 'POST') {
       apiStatuses.push(response.status());
     }
+    if (response.status() === 404) notFound.push(response.url());
   });
   await page.goto(target.spaUrl);
   await page.getByText('Sign in to change your password.').waitFor();
-  return { page, apiStatuses };
+  return { page, apiStatuses, notFound };
 }
 
 /** Sign in through the emulator's account picker (MSAL.js loginRedirect). */
 async function signIn(
   page: Page,
-  username: string,
+  user: { username: string; displayName?: string },
   shot: ReturnType<typeof screenshots>,
   target: Target = devStack,
 ) {
@@ -75,9 +83,10 @@ async function signIn(
   await page.waitForURL((url) => url.origin === entraOrigin);
   await page.getByRole('heading', { name: 'Pick an account' }).waitFor();
   await shot(page, 'account-picker');
-  await page.getByRole('button', { name: username }).click();
+  await page.getByRole('button', { name: user.username }).click();
   await page.waitForURL((url) => url.href === target.spaUrl);
-  await page.getByText(`Signed in as Browser Test User (${username}).`).waitFor();
+  const who = user.displayName ? `${user.displayName} (${user.username})` : user.username;
+  await page.getByText(`Signed in as ${who}.`, { exact: true }).waitFor();
   await shot(page, 'signed-in');
 }
 
@@ -113,8 +122,8 @@ describe('examples/spa in Chromium', () => {
   it('(a) signs in and changes the password', async () => {
     const shot = screenshots('a-change-password');
     const user = await newUser();
-    const { page, apiStatuses } = await openApp();
-    await signIn(page, user.username, shot);
+    const { page, apiStatuses, notFound } = await openApp();
+    await signIn(page, user, shot);
     await fillForm(page, user.password, 'Brand-New-Passw0rd!');
     await shot(page, 'form-filled');
     await page.getByRole('button', { name: 'Change password' }).click();
@@ -126,18 +135,27 @@ describe('examples/spa in Chromium', () => {
     // Sign out: the emulator's end-session endpoint redirects back to the app.
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByText('Sign in to change your password.').waitFor();
-    expect(new URL(page.url()).origin).toBe(new URL(spaUrl).origin);
+    // Back at the app, with the end-session redirect's ?state=… taken out of the address bar.
+    expect(page.url()).toBe(spaUrl);
     await shot(page, 'signed-out-again');
+    // The SPA, the account picker and the sign-out pages: nothing missing, no favicon.ico.
+    expect(notFound).toEqual([]);
   });
 
-  it("(b) a wrong current password: Graph's message", async () => {
+  it("(b) a wrong current password: a plain sentence, Graph's words in the details", async () => {
     const shot = screenshots('b-wrong-current-password');
     const user = await newUser();
     const { page, apiStatuses } = await openApp();
-    await signIn(page, user.username, shot);
+    await signIn(page, user, shot);
     await fillForm(page, 'Not-The-Passw0rd!', 'Brand-New-Passw0rd!');
     await page.getByRole('button', { name: 'Change password' }).click();
-    expect(await statusOf(page, 'error')).toBe('Invalid currentPassword.');
+    expect(await statusOf(page, 'error')).toBe('Your current password is not correct.');
+    expect(await page.locator('#current-error').textContent()).toBe(
+      'Your current password is not correct.',
+    );
+    expect(await page.locator('#details').textContent()).toMatch(
+      /^Details: HTTP 400 Request_BadRequest "Invalid currentPassword\." \(request-id [0-9a-f-]{36}\)$/,
+    );
     await shot(page, 'graph-error');
     expect(apiStatuses).toEqual([400]);
     expect((await getUser(entraUrl, user.username)).passwordChanges).toBe(0);
@@ -147,7 +165,7 @@ describe('examples/spa in Chromium', () => {
     const shot = screenshots('c-mfa-claims-challenge');
     const user = await newUser({ mfaRequired: true });
     const { page, apiStatuses } = await openApp();
-    await signIn(page, user.username, shot);
+    await signIn(page, user, shot);
     await fillForm(page, user.password, 'After-Mfa-Passw0rd!');
     await changeWithStepUp(page, user.username, async (popup) => {
       await shot(popup, 'mfa-popup');
@@ -163,7 +181,7 @@ describe('examples/spa in Chromium', () => {
     const shot = screenshots('e-auth-context-step-up');
     const user = await newUser();
     const { page, apiStatuses } = await openApp(browserInfo.stepUp);
-    await signIn(page, user.username, shot, browserInfo.stepUp);
+    await signIn(page, user, shot, browserInfo.stepUp);
     await fillForm(page, user.password, 'After-Step-Up-Passw0rd!');
     await changeWithStepUp(page, user.username, async (popup) => {
       // The claims request the API sent, as MSAL.js passes it to the authorize endpoint.
@@ -185,7 +203,7 @@ describe('examples/spa in Chromium', () => {
     const shot = screenshots('d-throttled');
     const user = await newUser();
     const { page } = await openApp();
-    await signIn(page, user.username, shot);
+    await signIn(page, user, shot);
     await addFailure(entraUrl, {
       target: 'graph',
       mode: 'throttle',
@@ -194,7 +212,12 @@ describe('examples/spa in Chromium', () => {
     });
     await fillForm(page, user.password, 'Brand-New-Passw0rd!');
     await page.getByRole('button', { name: 'Change password' }).click();
-    expect(await statusOf(page, 'error')).toBe('Too many requests. Try again in 2 seconds.');
+    expect(await statusOf(page, 'error')).toBe(
+      'Too many attempts for now. Try again in 2 seconds.',
+    );
+    expect(await page.locator('#details').textContent()).toMatch(
+      /^Details: HTTP 429 TooManyRequests "Too many requests\."/,
+    );
     const button = page.locator('#submit');
     expect(await button.isDisabled()).toBe(true);
     expect(await button.textContent()).toMatch(/^Change password \(\d s\)$/);
@@ -207,7 +230,7 @@ describe('examples/spa in Chromium', () => {
     const user = await newUser();
     const { page } = await openApp();
     const shot = screenshots('e-network-failure');
-    await signIn(page, user.username, shot);
+    await signIn(page, user, shot);
     await page.route(changePasswordUrl, (route) => route.abort('connectionrefused'));
     await fillForm(page, user.password, 'Brand-New-Passw0rd!');
     await page.getByRole('button', { name: 'Change password' }).click();
@@ -220,7 +243,7 @@ describe('examples/spa in Chromium', () => {
     const user = await newUser();
     const { page, apiStatuses } = await openApp();
     const shot = screenshots('f-local-checks');
-    await signIn(page, user.username, shot);
+    await signIn(page, user, shot);
     await page.getByLabel('Current password').fill(user.password);
     await page.getByLabel('New password', { exact: true }).fill('Brand-New-Passw0rd!');
     await page.getByLabel('Confirm new password').fill('Brand-New-Passw0rd?');
@@ -234,5 +257,32 @@ describe('examples/spa in Chromium', () => {
     expect(await confirm.getAttribute('aria-describedby')).toBe('confirm-error');
     expect(apiStatuses).toEqual([]);
     await shot(page, 'mismatch');
+    // Focused, the field keeps its red border: the focus ring sits outside it.
+    await confirm.focus();
+    type Css = { borderTopColor: string; borderTopWidth: string; outlineOffset: string };
+    const style = await confirm.evaluate((input) => {
+      // Runs in the page (this project's tsconfig has no DOM types).
+      const css = (globalThis as unknown as { getComputedStyle(e: unknown): Css }).getComputedStyle(
+        input,
+      );
+      return { border: css.borderTopColor, width: css.borderTopWidth, offset: css.outlineOffset };
+    });
+    expect(style).toEqual({ border: 'rgb(164, 38, 44)', width: '2px', offset: '2px' });
+    await shot(page, 'mismatch-focused');
+  });
+
+  it('a user without a display name: the address once, in the account picker and the header', async () => {
+    const shot = screenshots('g-no-display-name');
+    const user = await newUser({ displayName: null });
+    const { page } = await openApp();
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Pick an account' }).waitFor();
+    const account = page.getByRole('button', { name: user.username, exact: true });
+    expect(await account.textContent()).toBe(user.username);
+    await shot(page, 'account-picker');
+    await account.click();
+    await page.waitForURL((url) => url.href === spaUrl);
+    await page.getByText(`Signed in as ${user.username}.`, { exact: true }).waitFor();
+    await shot(page, 'signed-in');
   });
 });

@@ -118,15 +118,24 @@ describe('changePassword (examples/spa/api.ts)', () => {
     expect(fetch).toHaveBeenCalledTimes(1);
   });
 
-  it("Graph's 400: its message, as is", async () => {
-    const graph = json(400, {
-      error: { code: 'Request_BadRequest', message: 'Invalid currentPassword.', innerError: {} },
-    });
-    expect(await changePassword(passwords, setup(graph).options)).toEqual({
+  it("Graph's 400: its code, message and request-id (header first, else innerError)", async () => {
+    const body = {
+      error: {
+        code: 'Request_BadRequest',
+        message: 'Invalid currentPassword.',
+        innerError: { 'request-id': 'inner-id' },
+      },
+    };
+    expect(await changePassword(passwords, setup(json(400, body)).options)).toEqual({
       kind: 'error',
       status: 400,
       code: 'Request_BadRequest',
       message: 'Invalid currentPassword.',
+      requestId: 'inner-id',
+    });
+    const withHeader = json(400, body, { 'request-id': 'header-id' });
+    expect(await changePassword(passwords, setup(withHeader).options)).toMatchObject({
+      requestId: 'header-id',
     });
   });
 
@@ -156,6 +165,8 @@ describe('changePassword (examples/spa/api.ts)', () => {
     expect(await changePassword(passwords, setup(busy).options)).toEqual({
       kind: 'wait',
       seconds,
+      status,
+      code: 'TooManyRequests',
       message: 'Too many.',
     });
   });
