@@ -160,16 +160,20 @@ export class AttemptTrace {
     run: () => Promise<T>,
   ): Promise<T> {
     const { name, method } = DEPENDENCIES[dependency];
-    const attributes: Attributes = {
-      'server.address': server.hostname,
-      'server.port': Number(server.port || (server.protocol === 'https:' ? 443 : 80)),
-      'url.template': name.slice(name.indexOf(' ') + 1),
-    };
-    if (method) attributes['http.request.method'] = method;
-    const span = tracer().startSpan(name, { kind: SpanKind.CLIENT, attributes }, this.#context);
+    const span = tracer().startSpan(name, { kind: SpanKind.CLIENT }, this.#context);
+    if (span.isRecording()) {
+      span.setAttributes({
+        'server.address': server.hostname,
+        'server.port': Number(server.port || (server.protocol === 'https:' ? 443 : 80)),
+        'url.template': name.slice(name.indexOf(' ') + 1),
+      });
+      if (method) span.setAttribute('http.request.method', method);
+    }
     let result: T;
     try {
-      result = await context.with(trace.setSpan(this.#context, span), run);
+      result = span.isRecording()
+        ? await context.with(trace.setSpan(this.#context, span), run)
+        : await run();
     } catch (error) {
       // A bug, not an upstream answer: its kind only; messages may quote input.
       span.setAttribute('error.type', (error as Error).name);
@@ -177,6 +181,7 @@ export class AttemptTrace {
       span.end();
       throw error;
     }
+    if (!span.isRecording()) return result;
     span.setAttribute('changepassword.outcome', result.ok ? 'ok' : result.failure.code);
     const requestId = dependency === 'graphChangePassword' ? graphRequestIdOf(result) : undefined;
     if (requestId) span.setAttribute('changepassword.graph_request_id', requestId);
@@ -190,6 +195,7 @@ export class AttemptTrace {
 
   /** Ends the attempt's span with what the log line says. Server-side failures (5xx) are errors. */
   end(record: AttemptRecord): void {
+    if (!this.#span.isRecording()) return;
     this.#span.setAttributes(spanAttributes(record));
     if (record.status >= 500) {
       this.#span.setAttribute('error.type', record.outcome);
@@ -220,21 +226,21 @@ export function startAttemptTrace(start: AttemptStart): AttemptTrace {
   if (start.traceContext?.traceParent) carrier.traceparent = start.traceContext.traceParent;
   if (start.traceContext?.traceState) carrier.tracestate = start.traceContext.traceState;
   const parent = propagation.extract(ROOT_CONTEXT, carrier);
-  const url = new URL(start.url);
   const span = tracer().startSpan(
     'changePassword',
-    {
-      kind: SpanKind.SERVER,
-      startTime: start.startTime,
-      attributes: {
-        'faas.trigger': 'http',
-        'faas.invocation_id': start.invocationId,
-        'http.request.method': start.method,
-        'url.full': `${url.origin}${url.pathname}`, // never a query string
-        'url.path': url.pathname,
-      },
-    },
+    { kind: SpanKind.SERVER, startTime: start.startTime },
     parent,
   );
+  if (span.isRecording()) {
+    // Attributes only for a recorded span: untraced, an attempt costs a few no-op calls.
+    const url = new URL(start.url);
+    span.setAttributes({
+      'faas.trigger': 'http',
+      'faas.invocation_id': start.invocationId,
+      'http.request.method': start.method,
+      'url.full': `${url.origin}${url.pathname}`, // never a query string
+      'url.path': url.pathname,
+    });
+  }
   return new AttemptTrace(span, parent);
 }
