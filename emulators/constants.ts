@@ -30,6 +30,12 @@ export const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
 export const GRAPH_RESOURCE = 'https://graph.microsoft.com';
 export const GRAPH_SCOPES = 'Directory.AccessAsUser.All User.Read';
 export const TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
+/** The resource Azure Monitor's ingestion accepts Entra tokens for (scope <resource>/.default). */
+export const AZURE_MONITOR_AUDIENCE = 'https://monitor.azure.com';
+/** The Application Insights stand-in's instrumentation key (in its connection string). */
+export const APP_INSIGHTS_INSTRUMENTATION_KEY = '5e1f0c2a-7b3d-4e6f-9a8b-1c2d3e4f5a6b';
+/** The stand-in's control endpoint: GET what it recorded, DELETE to forget it. */
+export const TELEMETRY_CONTROL_PATH = '/_emulator/telemetry';
 /** Conditional Access policy id named in MFA claims challenges. */
 export const MFA_POLICY_ID = 'a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d';
 /** Where the token endpoint's "redirect" mode points; nothing should ever arrive there. */

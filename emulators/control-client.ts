@@ -1,12 +1,14 @@
 // Typed client for the control API (/_emulator/*) on the Entra emulator, built on plain fetch.
 // The calling process must trust the emulator certificate (NODE_EXTRA_CA_CERTS at start-up,
 // or a fetch dispatcher that trusts caCertPath).
+import { TELEMETRY_CONTROL_PATH } from './constants.js';
 import type {
   CreatedUser,
   CreateUserRequest,
   FailureRequest,
   MintTokenRequest,
   MintTokenResponse,
+  ReceivedTelemetry,
   Stats,
   UserView,
 } from './types.js';
@@ -55,4 +57,11 @@ export function getStats(entraUrl: string): Promise<Stats> {
 
 export async function resetStats(entraUrl: string): Promise<void> {
   await call(entraUrl, 'POST', 'stats/reset');
+}
+
+/** What the Application Insights stand-in accepted (and refused) so far. */
+export async function getTelemetry(appInsightsUrl: string): Promise<ReceivedTelemetry> {
+  const response = await fetch(`${appInsightsUrl}${TELEMETRY_CONTROL_PATH}`);
+  if (!response.ok) throw new Error(`GET ${TELEMETRY_CONTROL_PATH} failed: ${response.status}`);
+  return (await response.json()) as ReceivedTelemetry;
 }

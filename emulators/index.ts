@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { appInsightsConnectionString, appInsightsHandler } from './appInsights.js';
 import {
   API_CLIENT_ID,
   API_CLIENT_SECRET,
@@ -48,12 +49,16 @@ export interface Emulators {
   apiClientCertificatePath: string;
   spaClientId: string;
   managedIdentityClientId: string;
+  /** The Application Insights ingestion stand-in (emulators/appInsights.ts). */
+  appInsightsUrl: string;
+  /** APPLICATIONINSIGHTS_CONNECTION_STRING pointing at the stand-in. */
+  appInsightsConnectionString: string;
   /** IDENTITY_ENDPOINT / IDENTITY_HEADER of the App Service managed identity protocol. */
   managedIdentityEndpoint: string;
   managedIdentityHeader: string;
   /** AZURE_AUTHORITY_HOST, AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, GRAPH_BASE_URL, NODE_EXTRA_CA_CERTS. */
   env: Record<string, string>;
-  /** Closes both servers and destroys every socket, hung requests included. */
+  /** Closes the servers and destroys every socket, hung requests included. */
   close(): Promise<void>;
 }
 
@@ -100,6 +105,12 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
     throw err;
   });
 
+  const appInsights = await listenHttps(tls, 0, () => {}).catch(async (err: unknown) => {
+    await Promise.all([entra.close(), graph.close()]);
+    await removeStateDir();
+    throw err;
+  });
+
   const closing = new AbortController();
   const ctx: EmulatorContext = {
     entraUrl: entra.url,
@@ -112,6 +123,7 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
   };
   entra.setHandler(entraHandler(ctx));
   graph.setHandler(graphHandler(ctx));
+  appInsights.setHandler(appInsightsHandler(ctx));
 
   let closed: Promise<void> | undefined;
   return {
@@ -124,6 +136,8 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
     apiClientCertificatePath: tls.apiClientCertificatePath,
     spaClientId: SPA_CLIENT_ID,
     managedIdentityClientId: MANAGED_IDENTITY_CLIENT_ID,
+    appInsightsUrl: appInsights.url,
+    appInsightsConnectionString: appInsightsConnectionString(appInsights.url),
     managedIdentityEndpoint: `${entra.url}${MSI_PATH}`,
     managedIdentityHeader: ctx.managedIdentityHeader,
     env: {
@@ -137,7 +151,7 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
     close() {
       closed ??= (async () => {
         closing.abort();
-        await Promise.all([entra.close(), graph.close()]);
+        await Promise.all([entra.close(), graph.close(), appInsights.close()]);
         await removeStateDir();
       })();
       return closed;

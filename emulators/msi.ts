@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { MANAGED_IDENTITY_CLIENT_ID, TOKEN_EXCHANGE_AUDIENCE } from './constants.js';
+import {
+  AZURE_MONITOR_AUDIENCE,
+  MANAGED_IDENTITY_CLIENT_ID,
+  TOKEN_EXCHANGE_AUDIENCE,
+} from './constants.js';
 import type { EmulatorContext } from './context.js';
 import { applyTransportFailure } from './failures.js';
 import { header, readBody, sendJson } from './http.js';
@@ -34,8 +38,12 @@ export async function handleMsi(
     return fail(400, 'Invalid or unsupported api-version; expected 2019-08-01.');
   }
   const resource = params.get('resource')?.replace(/\/\.default$/, '');
-  if (resource !== TOKEN_EXCHANGE_AUDIENCE) {
-    return fail(400, `This emulator only issues tokens for ${TOKEN_EXCHANGE_AUDIENCE}.`);
+  // The federated client assertion, and Application Insights ingestion (Entra-only telemetry).
+  if (resource !== TOKEN_EXCHANGE_AUDIENCE && resource !== AZURE_MONITOR_AUDIENCE) {
+    return fail(
+      400,
+      `This emulator only issues tokens for ${TOKEN_EXCHANGE_AUDIENCE} and ${AZURE_MONITOR_AUDIENCE}.`,
+    );
   }
   if (params.get('client_id') !== MANAGED_IDENTITY_CLIENT_ID) {
     return fail(
@@ -44,8 +52,10 @@ export async function handleMsi(
     );
   }
   const now = Math.floor(Date.now() / 1000);
+  const issued = ctx.state.stats.msiTokens;
+  issued[resource] = (issued[resource] ?? 0) + 1;
   sendJson(res, 200, {
-    access_token: await mintManagedIdentityToken(ctx, now),
+    access_token: await mintManagedIdentityToken(ctx, now, resource),
     expires_on: String(now + MANAGED_IDENTITY_TOKEN_LIFETIME),
     resource,
     token_type: 'Bearer',

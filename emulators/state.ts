@@ -23,6 +23,7 @@ function emptyStats(): Stats {
     instanceDiscovery: 0,
     token: 0,
     msi: 0,
+    msiTokens: {},
     authorize: 0,
     spaToken: 0,
     graph: 0,

@@ -143,9 +143,10 @@ export const MANAGED_IDENTITY_TOKEN_LIFETIME = 86_400;
 export function mintManagedIdentityToken(
   ctx: EmulatorContext,
   now = nowSeconds(),
+  audience = TOKEN_EXCHANGE_AUDIENCE,
 ): Promise<string> {
   return ctx.keys.sign({
-    aud: TOKEN_EXCHANGE_AUDIENCE,
+    aud: audience,
     iss: issuerFor(ctx, TENANT_ID),
     iat: now,
     nbf: now,

@@ -152,6 +152,8 @@ export interface Stats {
   /** On-Behalf-Of (and other non-SPA) token requests. */
   token: number;
   msi: number;
+  /** Managed identity tokens issued, by resource (the OBO assertion, Azure Monitor ingestion). */
+  msiTokens: Record<string, number>;
   /** Authorization requests and sign-in form posts (the SPA's interactive sign-in). */
   authorize: number;
   /** authorization_code and refresh_token grants of the SPA. */
@@ -165,4 +167,19 @@ export interface Stats {
   /** Of those, the ones that negotiated HTTP/2 (ALPN h2). */
   http2Connections: { entra: number; graph: number };
   graphCalls: GraphCall[];
+}
+
+/** One envelope as the track API receives it (the fields tests read). */
+export interface TelemetryEnvelope {
+  name: string;
+  iKey?: string;
+  time: string;
+  tags?: Record<string, string>;
+  data?: { baseType?: string; baseData?: Record<string, unknown> };
+}
+
+export interface ReceivedTelemetry {
+  envelopes: TelemetryEnvelope[];
+  /** Track requests refused, and why (no token, a bad token, a wrong instrumentation key). */
+  refused: string[];
 }

@@ -31,6 +31,8 @@ export interface E2eContext {
   allowedOrigin: string;
   /** The same app with the managed identity credential; only when this run started the stack. */
   managedIdentityUrl?: string;
+  /** The Application Insights stand-in that app sends its traces to (with the managed identity). */
+  appInsightsUrl?: string;
   /** This run started the dev stack, so tests may start more of them. */
   ownStack: boolean;
   /** The dev stack's state directory (dev.json), for `npm run token -- --state-dir`. */
@@ -94,11 +96,20 @@ export default async function setup(project: TestProject) {
       host: (process.env.E2E_HOST as HostKind | undefined) ?? 'auto',
       output,
     });
-    // The bundled app with MANAGED_IDENTITY_CLIENT_ID + IDENTITY_* instead of a client secret.
+    // The bundled app with MANAGED_IDENTITY_CLIENT_ID + IDENTITY_* instead of a client secret,
+    // configured as in Azure: traces to Application Insights (the stand-in), Entra-authenticated.
     managedIdentityApp = await startApp({
       host: stack.app.host,
       port: await freePort(),
-      settings: managedIdentitySettings(stack.emulators),
+      settings: {
+        ...managedIdentitySettings(stack.emulators),
+        APPLICATIONINSIGHTS_CONNECTION_STRING: stack.emulators.appInsightsConnectionString,
+        APPLICATIONINSIGHTS_AUTHENTICATION_STRING: `ClientId=${stack.emulators.managedIdentityClientId};Authorization=AAD`,
+        OTEL_BSP_SCHEDULE_DELAY: '200', // export within a fraction of a second, not 5 s
+        // The exporter's own usage statistics go to a fixed Microsoft endpoint: not here.
+        APPLICATION_INSIGHTS_NO_STATSBEAT: 'true',
+        APPLICATIONINSIGHTS_SDKSTATS_DISABLED: 'true',
+      },
       caCertPath: stack.emulators.caCertPath,
       probePath: changePasswordPath(),
       stateDir: join(stateDir, 'managed-identity'),
@@ -115,6 +126,7 @@ export default async function setup(project: TestProject) {
     entraUrl: stack.info.entraUrl,
     allowedOrigin,
     managedIdentityUrl: `${managedIdentityApp.url}${changePasswordPath()}`,
+    appInsightsUrl: stack.emulators.appInsightsUrl,
     ownStack: true,
     stateDir,
   });

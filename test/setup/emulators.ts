@@ -14,6 +14,8 @@ export interface EmulatorInfo {
   managedIdentityClientId: string;
   managedIdentityEndpoint: string;
   managedIdentityHeader: string;
+  appInsightsUrl: string;
+  appInsightsConnectionString: string;
   env: Record<string, string>;
 }
 
@@ -58,6 +60,8 @@ export default async function setup(project: TestProject) {
     managedIdentityClientId: emulators.managedIdentityClientId,
     managedIdentityEndpoint: emulators.managedIdentityEndpoint,
     managedIdentityHeader: emulators.managedIdentityHeader,
+    appInsightsUrl: emulators.appInsightsUrl,
+    appInsightsConnectionString: emulators.appInsightsConnectionString,
     env: emulators.env,
   });
   return async () => {

@@ -1,0 +1,115 @@
+// The bundled app, configured as in Azure (APPLICATIONINSIGHTS_CONNECTION_STRING + the managed
+// identity in APPLICATIONINSIGHTS_AUTHENTICATION_STRING), sends each attempt through the real Azure
+// Monitor exporter to the Application Insights stand-in: one operation, nothing secret.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { getStats, getTelemetry } from '../../emulators/control-client.js';
+import type { TelemetryEnvelope } from '../../emulators/types.js';
+import { call, e2e, newUser, tokenFor } from './client.js';
+
+const REQUEST = 'Microsoft.ApplicationInsights.Request';
+const DEPENDENCY = 'Microsoft.ApplicationInsights.RemoteDependency';
+
+/** The envelopes of one operation, once its request and `dependencies` dependencies are in. */
+async function operation(operationId: string, dependencies: number) {
+  const appInsightsUrl = e2e.appInsightsUrl as string;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const received = await getTelemetry(appInsightsUrl);
+    const envelopes = received.envelopes.filter((e) => e.tags?.['ai.operation.id'] === operationId);
+    const count = (name: string) => envelopes.filter((e) => e.name === name).length;
+    if (count(REQUEST) >= 1 && count(DEPENDENCY) >= dependencies) return { received, envelopes };
+    await delay(100);
+  }
+  throw new Error(`operation ${operationId} did not arrive at the stand-in within 10 s`);
+}
+
+const baseData = (envelope: TelemetryEnvelope | undefined) =>
+  (envelope?.data?.baseData ?? {}) as Record<string, unknown> & {
+    properties?: Record<string, string>;
+  };
+
+describe.runIf(e2e.appInsightsUrl)('traces to Application Insights (the stand-in)', () => {
+  it('a change attempt arrives as one operation: the request and both dependencies, nothing secret', async () => {
+    const user = await newUser();
+    const token = await tokenFor(user.username);
+    const newPassword = `Traced-${randomUUID().slice(0, 6)}-Pw1!`;
+    // The host's span for this invocation, as the Functions host would hand it to the worker.
+    const traceId = randomBytes(16).toString('hex');
+    const hostSpanId = randomBytes(8).toString('hex');
+    const clientRequestId = randomUUID();
+    const reply = await call({
+      url: e2e.managedIdentityUrl,
+      token,
+      body: { currentPassword: user.password, newPassword },
+      headers: {
+        traceparent: `00-${traceId}-${hostSpanId}-01`,
+        'client-request-id': clientRequestId,
+      },
+    });
+    expect(reply.status).toBe(204);
+
+    const { received, envelopes } = await operation(traceId, 2);
+    // Every track call carried a valid Entra token for Azure Monitor, from the managed identity.
+    expect(received.refused).toEqual([]);
+    const stats = await getStats(e2e.entraUrl as string);
+    expect(stats.msiTokens['https://monitor.azure.com']).toBeGreaterThan(0);
+
+    const requests = envelopes.filter((e) => e.name === REQUEST);
+    const dependencies = envelopes.filter((e) => e.name === DEPENDENCY);
+    expect(requests).toHaveLength(1);
+    expect(dependencies).toHaveLength(2);
+    const request = requests[0];
+    expect(request?.tags?.['ai.operation.parentId']).toBe(hostSpanId);
+    expect(baseData(request)).toMatchObject({
+      name: 'POST /api/me/changePassword',
+      responseCode: '204',
+      success: true,
+    });
+    expect(baseData(request).properties).toMatchObject({
+      'changepassword.outcome': 'changed',
+      'changepassword.client_request_id': clientRequestId,
+      'changepassword.graph_request_id': reply.headers.get('request-id'),
+      'changepassword.tenant_id': expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
+
+    const byName = new Map(dependencies.map((d) => [String(baseData(d).name), baseData(d)]));
+    const tenant = baseData(request).properties?.['changepassword.tenant_id'];
+    const tokenCall = byName.get(`POST /${tenant}/oauth2/v2.0/token`);
+    const graphCall = byName.get('POST /v1.0/me/changePassword');
+    expect(tokenCall).toMatchObject({ type: 'Http', resultCode: '200', success: true });
+    expect(graphCall).toMatchObject({ type: 'Http', resultCode: '204', success: true });
+    expect(graphCall?.properties?.['changepassword.graph_request_id']).toBe(
+      reply.headers.get('request-id'),
+    );
+    for (const dependency of dependencies) {
+      expect(dependency.tags?.['ai.operation.parentId']).toBe(baseData(request).id);
+    }
+
+    // Nothing secret anywhere in what the exporter sent, for this attempt or any other.
+    const everything = JSON.stringify(received.envelopes);
+    for (const secret of [token, user.password, newPassword]) {
+      expect(everything).not.toContain(secret);
+    }
+    expect(everything).not.toMatch(/bearer|eyJ[A-Za-z0-9_-]{10,}/i);
+  });
+
+  it('a refused attempt is a failed request with its outcome, without dependencies', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const reply = await call({
+      url: e2e.managedIdentityUrl,
+      token: await tokenFor((await newUser()).username, { expiresInSeconds: -600 }),
+      body: { currentPassword: 'Some-Current-Pw1!', newPassword: 'Some-New-Passw0rd!' },
+      headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+    });
+    expect(reply.status).toBe(401);
+    const { envelopes } = await operation(traceId, 0);
+    expect(envelopes.filter((e) => e.name === DEPENDENCY)).toEqual([]);
+    const request = envelopes.find((e) => e.name === REQUEST);
+    expect(baseData(request)).toMatchObject({ responseCode: '401', success: false });
+    expect(baseData(request).properties).toMatchObject({
+      'changepassword.outcome': 'invalid_token',
+      'changepassword.reason': 'expired',
+    });
+  });
+});
