@@ -30,6 +30,7 @@ import {
   runPool,
 } from './lib/workload.js';
 import { measureParts } from './parts.js';
+import { measureTelemetry } from './telemetry.js';
 
 const info = emulatorInfo();
 const { entraUrl } = info;
@@ -228,7 +229,10 @@ async function profile(): Promise<ProfileResult> {
 /** Row 3's explanation: CPU per step of a request, app vs bare minimum. */
 const parts = () => measureParts(info, handler);
 
-const phases = { upstream, latency, throughput, memory, profile, parts } as const;
+/** Row 7: tracing's CPU per request (the stand-in and identity are named by BENCH_TELEMETRY). */
+const telemetry = () => measureTelemetry(info, JSON.parse(process.env.BENCH_TELEMETRY ?? '{}'));
+
+const phases = { upstream, latency, throughput, memory, profile, parts, telemetry } as const;
 const run = phases[phase as keyof typeof phases];
 if (!run)
   throw new Error(`unknown phase ${String(phase)}: one of ${Object.keys(phases).join(', ')}`);

@@ -18,6 +18,7 @@ import type {
   MemoryResult,
   PartsResult,
   ProfileResult,
+  TelemetryResult,
   ThroughputResult,
   UpstreamResult,
 } from './lib/results.js';
@@ -89,9 +90,24 @@ try {
       }),
     );
   }
+  step('telemetry per request');
+  const telemetry = await phase<TelemetryResult>('telemetry', 'telemetry', {
+    env: {
+      BENCH_TELEMETRY: JSON.stringify({
+        appInsightsUrl: emulators.appInsightsUrl,
+        connectionString: emulators.appInsightsConnectionString,
+        managedIdentityClientId: emulators.managedIdentityClientId,
+      }),
+      // As in Azure: the exporter's ManagedIdentityCredential finds the identity endpoint here.
+      IDENTITY_ENDPOINT: emulators.managedIdentityEndpoint,
+      IDENTITY_HEADER: emulators.managedIdentityHeader,
+      APPLICATION_INSIGHTS_NO_STATSBEAT: 'true',
+      APPLICATIONINSIGHTS_SDKSTATS_DISABLED: 'true',
+    },
+  });
   step('memory');
   const memory = await phase<MemoryResult>('memory', 'memory', { nodeFlags: ['--expose-gc'] });
-  measured = { upstream, latency, throughput, parts, profiles, memory };
+  measured = { upstream, latency, throughput, parts, profiles, memory, telemetry };
 } finally {
   await emulators.close();
 }

@@ -75,3 +75,20 @@ export interface PartsResult {
   /** CPU µs per operation of the measuring process; bareMicros 0 when the bare minimum skips it. */
   parts: { name: string; appMicros: number; bareMicros: number }[];
 }
+
+export interface TelemetryResult {
+  reps: number;
+  count: number;
+  /** Median CPU µs per request of the untraced and the traced rounds. */
+  untracedMicros: number;
+  tracedMicros: number;
+  /** Median of the per-pair differences, traced − untraced. */
+  addedMicros: number;
+  /** The telemetry API calls of one request with no SDK registered, µs. */
+  noSdkMicros: number;
+  requestsTraced: number;
+  /** Envelopes the Application Insights stand-in accepted during the traced rounds. */
+  envelopesExported: number;
+  /** Track calls it refused (a bad or missing token). */
+  refused: number;
+}

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import azureFunctions, { type HttpHandler, type HttpResponseInit } from '@azure/functions';
 import { createUser, mintToken } from '../../emulators/control-client.js';
+import type { createRequestHandler } from '../../shared/handler.js';
 import { APP_BUNDLE } from './snapshot.js';
 
 const { HttpRequest, InvocationContext } = azureFunctions;
@@ -159,4 +160,27 @@ export async function mintTokens(
     });
   });
   return tokens;
+}
+
+type RequestHandler = ReturnType<typeof createRequestHandler>;
+const QUIET = { info() {}, warn() {}, error() {} };
+const BODY_BYTES = new TextEncoder().encode(REQUEST_BODY);
+
+/** One request straight into shared/handler.ts (no @azure/functions objects); Graph's 400 expected. */
+export async function callHandler(handle: RequestHandler, token: string): Promise<void> {
+  const headers = new Map([
+    ['authorization', `Bearer ${token}`],
+    ['content-type', 'application/json'],
+  ]);
+  const reply = await handle(
+    {
+      method: 'POST',
+      url: 'http://localhost:7071/api/me/changePassword',
+      headers: { get: (name) => headers.get(name) ?? null },
+      arrayBuffer: async () => BODY_BYTES.buffer.slice(0) as ArrayBuffer,
+    },
+    QUIET,
+    'bench',
+  );
+  if (reply.status !== 400) throw new Error(`unexpected status ${reply.status}`);
 }
