@@ -60,7 +60,7 @@ function hasAuthContext(payload: JWTPayload, authContext: string): boolean {
   return Array.isArray(payload.acrs) && payload.acrs.includes(authContext);
 }
 
-export const authContextClaims = (authContext: string): string =>
+const authContextClaims = (authContext: string): string =>
   JSON.stringify({ access_token: { acrs: { essential: true, value: authContext } } });
 
 /**
