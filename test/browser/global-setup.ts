@@ -8,6 +8,7 @@ import type { TestProject } from 'vitest/node';
 import { type HostKind, startApp } from '../../scripts/app-process.js';
 import { type BrowserTarget, provideBrowser } from '../../scripts/browser.js';
 import { changePasswordPath, type DevStack, startDevStack } from '../../scripts/dev-stack.js';
+import { DevError } from '../../scripts/errors.js';
 import { ROOT } from '../../scripts/paths.js';
 import { freePort } from '../../scripts/ports.js';
 import { startSpaServer } from '../../scripts/spa-server.js';
@@ -81,7 +82,11 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject) {
   // First, before any stack starts: no browser is one line, not a stack trace after a minute.
-  const { target, description } = await provideBrowser();
+  const { target, description } = await provideBrowser().catch((error: unknown) => {
+    if (!(error instanceof DevError)) throw error;
+    console.error(error.message);
+    process.exit(1); // nothing started yet; vitest would add its own stack trace
+  });
   console.log(`Browser: ${description}`);
   const results = join(ROOT, 'test-results');
   const screenshotDir = join(results, 'browser');

@@ -61,6 +61,24 @@ describe('npm test without a browser', () => {
   });
 });
 
+describe('npm run test:browser without a browser', () => {
+  it('the same one line, before the browser suite starts its stack', async () => {
+    const missing = join(tempDir('no-browser-'), 'chromium');
+    const vitest = join(ROOT, 'node_modules', 'vitest', 'vitest.mjs');
+    const result = await run(
+      process.execPath,
+      [vitest, 'run', '--config', 'vitest.browser.config.ts'],
+      { cwd: ROOT, env: { ...process.env, CHROMIUM_PATH: missing }, timeout: 30_000 },
+    ).then(
+      (r) => ({ code: 0, ...r }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`CHROMIUM_PATH=${missing}: no such file.\n`);
+    expect(result.stdout).not.toContain('Dev stack');
+  });
+});
+
 // The machine of CI: Debian, root. A stand-in apt-get records its calls and "installs" chromium
 // by linking the real one into its own PATH directory.
 const realChromium = onPath('chromium');
