@@ -26,7 +26,7 @@ export interface Meta {
   loadAfter: number[];
   quiet: QuietWait;
   /** Cores that other work used during each measuring child. */
-  otherLoad: { name: string; cores: number; seconds: number }[];
+  otherLoad: { name: string; cores: number; seconds: number; busiest: string[] }[];
   command: string;
   seconds: number;
 }
@@ -206,9 +206,9 @@ const BUSY_CORES = 0.25;
 
 function busyNote(meta: Meta, id: string): string {
   const phase = meta.otherLoad.find((p) => p.name === PHASE_OF_ROW[id.slice(0, 1)]);
-  return phase && phase.cores > BUSY_CORES
-    ? ` (other work used ${round(phase.cores)} cores meanwhile)`
-    : '';
+  if (!phase || phase.cores <= BUSY_CORES) return '';
+  const who = phase.busiest.length > 0 ? `: ${phase.busiest.join(', ')}` : '';
+  return ` (other work used ${round(phase.cores)} cores meanwhile${who})`;
 }
 
 export function table(results: BenchResults): string {

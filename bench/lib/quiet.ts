@@ -1,6 +1,6 @@
 // Other work may share this machine. Before measuring, wait (bounded) for it to be idle, and
 // say so in the results when it was not.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 
@@ -86,16 +86,68 @@ export async function othersDuring<T>(
   return { value, otherCores: Math.max(0, machineMs - oursMs) / 1000 / seconds, seconds };
 }
 
+/** CPU time (ms) of every process now, by pid, with its command name (Linux /proc). */
+export function processCpu(): Map<string, { command: string; ms: number }> {
+  const byPid = new Map<string, { command: string; ms: number }>();
+  let pids: string[] = [];
+  try {
+    pids = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    return byPid; // no /proc
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      byPid.set(pid, { command, ms: (Number(fields[11]) + Number(fields[12])) * 10 });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return byPid;
+}
+
+/**
+ * The processes (other than this one) that used the most CPU between two snapshots, e.g.
+ * "chromium (pid 123) 0.41": what "other work" was, where it ran the whole time. A process that
+ * started and ended in between is not seen.
+ */
+export function busiest(
+  before: ReturnType<typeof processCpu>,
+  after: ReturnType<typeof processCpu>,
+  seconds: number,
+  limit = 3,
+): string[] {
+  const used: { label: string; cores: number }[] = [];
+  for (const [pid, now] of after) {
+    const then = before.get(pid);
+    if (!then || then.command !== now.command || pid === String(process.pid)) continue;
+    const cores = (now.ms - then.ms) / 1000 / seconds;
+    if (cores >= 0.05) used.push({ label: `${now.command} (pid ${pid})`, cores });
+  }
+  return used
+    .sort((a, b) => b.cores - a.cores)
+    .slice(0, limit)
+    .map(({ label, cores }) => `${label} ${cores.toFixed(2)}`);
+}
+
 /** Cores other work on the machine used during each measurement, for the report. */
-export const otherLoad: { name: string; cores: number; seconds: number }[] = [];
+export const otherLoad: { name: string; cores: number; seconds: number; busiest: string[] }[] = [];
 
 /**
  * Runs `work` once the machine has been idle for 2 s (waiting 10 s at most), noting under
- * `name` how much other work shared the machine meanwhile.
+ * `name` how much other work shared the machine meanwhile, and which processes it was.
  */
 export async function watched<T>(name: string, work: () => Promise<T>): Promise<T> {
   await waitForQuiet(10, 2);
+  const before = processCpu();
   const { value, otherCores, seconds } = await othersDuring(work);
-  otherLoad.push({ name, cores: otherCores, seconds });
+  otherLoad.push({
+    name,
+    cores: otherCores,
+    seconds,
+    busiest: busiest(before, processCpu(), seconds),
+  });
   return value;
 }
