@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appInsightsConnectionString, appInsightsHandler } from './appInsights.js';
+import { type Azurite, startAzurite } from './azurite.js';
 import {
   API_CLIENT_ID,
   API_CLIENT_SECRET,
@@ -33,6 +34,11 @@ export interface EmulatorOptions {
   stateDir?: string;
   /** Offer HTTP/2 (ALPN h2) besides HTTP/1.1, as Entra ID and Graph do; default true. */
   http2?: boolean;
+  /**
+   * Azurite's Table service, the attempt store (default: started, in memory, on a free port).
+   * `location` keeps its data in a folder (npm run dev: .emulators/azurite); false: not started.
+   */
+  attemptStore?: false | { port?: number; location?: string };
 }
 
 export interface Emulators {
@@ -56,7 +62,12 @@ export interface Emulators {
   /** IDENTITY_ENDPOINT / IDENTITY_HEADER of the App Service managed identity protocol. */
   managedIdentityEndpoint: string;
   managedIdentityHeader: string;
-  /** AZURE_AUTHORITY_HOST, AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, GRAPH_BASE_URL, NODE_EXTRA_CA_CERTS. */
+  /** Azurite (Table service), unless attemptStore: false. */
+  azurite?: Azurite;
+  /**
+   * AZURE_AUTHORITY_HOST, AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, GRAPH_BASE_URL,
+   * NODE_EXTRA_CA_CERTS, and ATTEMPT_STORE_CONNECTION_STRING when Azurite runs.
+   */
   env: Record<string, string>;
   /** Closes the servers and destroys every socket, hung requests included. */
   close(): Promise<void>;
@@ -110,6 +121,14 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
     await removeStateDir();
     throw err;
   });
+  const azurite =
+    options.attemptStore === false
+      ? undefined
+      : await startAzurite(options.attemptStore ?? {}).catch(async (err: unknown) => {
+          await Promise.all([entra.close(), graph.close(), appInsights.close()]);
+          await removeStateDir();
+          throw err;
+        });
 
   const closing = new AbortController();
   const ctx: EmulatorContext = {
@@ -140,6 +159,7 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
     appInsightsConnectionString: appInsightsConnectionString(appInsights.url),
     managedIdentityEndpoint: `${entra.url}${MSI_PATH}`,
     managedIdentityHeader: ctx.managedIdentityHeader,
+    azurite,
     env: {
       AZURE_AUTHORITY_HOST: entra.url,
       AZURE_TENANT_ID: TENANT_ID,
@@ -147,11 +167,12 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
       AZURE_CLIENT_SECRET: API_CLIENT_SECRET,
       GRAPH_BASE_URL: graph.url,
       NODE_EXTRA_CA_CERTS: tls.caCertPath,
+      ...(azurite && { ATTEMPT_STORE_CONNECTION_STRING: azurite.connectionString }),
     },
     close() {
       closed ??= (async () => {
         closing.abort();
-        await Promise.all([entra.close(), graph.close(), appInsights.close()]);
+        await Promise.all([entra.close(), graph.close(), appInsights.close(), azurite?.stop()]);
         await removeStateDir();
       })();
       return closed;

@@ -1,5 +1,5 @@
 // The local stack of `npm run dev`, also started by the e2e suite: build, Entra ID and Graph
-// emulators, and the function app on them. close() stops all of it.
+// emulators, Azurite (the attempt store), and the function app on them. close() stops all of it.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEMO_USERNAME, type Emulators, startEmulators } from '../emulators/index.js';
@@ -13,7 +13,8 @@ import { DEFAULT_STATE_DIR, ROOT } from './paths.js';
 import { freePort, isPortFree, PortInUseError } from './ports.js';
 import { type SpaServer, startSpaServer } from './spa-server.js';
 
-export const DEFAULT_PORTS = { app: 7071, entra: 7443, graph: 7444 } as const;
+/** store: Azurite's usual Table port, so UseDevelopmentStorage=true reaches it too. */
+export const DEFAULT_PORTS = { app: 7071, entra: 7443, graph: 7444, store: 10002 } as const;
 /** The origin of a local SPA dev server (Vite's default), allowed by CORS in the dev stack. */
 export const DEV_SPA_ORIGIN = 'http://localhost:5173';
 
@@ -22,7 +23,9 @@ export interface DevStackOptions {
   appPort?: number;
   entraPort?: number;
   graphPort?: number;
-  /** Certificates, dev.json and func's copy of the app; default .emulators/. */
+  /** Azurite's Table service (the attempt store). */
+  storePort?: number;
+  /** Certificates, dev.json, Azurite's data (azurite/) and func's copy of the app; default .emulators/. */
   stateDir?: string;
   /** 'auto' (default): func when Core Tools is on PATH, else the local host. */
   host?: HostKind | 'auto';
@@ -85,12 +88,14 @@ async function checkPorts(ports: {
   app: number;
   entra: number;
   graph: number;
+  store: number;
   spa?: number;
 }): Promise<void> {
   const checks = [
     [ports.app, 'function app', '--port'],
     [ports.entra, 'Entra ID emulator', '--entra-port'],
     [ports.graph, 'Graph emulator', '--graph-port'],
+    [ports.store, 'Azurite (attempt store)', '--store-port'],
     ...(ports.spa === undefined ? [] : [[ports.spa, 'SPA dev server', '--spa-port'] as const]),
   ] as const;
   for (const [port, role, flag] of checks) {
@@ -103,6 +108,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     app: options.appPort ?? DEFAULT_PORTS.app,
     entra: options.entraPort ?? DEFAULT_PORTS.entra,
     graph: options.graphPort ?? DEFAULT_PORTS.graph,
+    store: options.storePort ?? DEFAULT_PORTS.store,
   };
   const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
   const output = options.output ?? 'inherit';
@@ -116,14 +122,16 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     entraPort: ports.entra,
     graphPort: ports.graph,
     stateDir,
+    attemptStore: { port: ports.store, location: join(stateDir, 'azurite') },
   }).catch((error: NodeJS.ErrnoException & { port?: number }) => {
     if (error.code !== 'EADDRINUSE') throw error;
-    const entra = error.port === ports.entra;
-    throw new PortInUseError(
-      error.port ?? 0,
-      entra ? 'Entra ID emulator' : 'Graph emulator',
-      entra ? '--entra-port' : '--graph-port',
-    );
+    const [role, flag] =
+      error.port === ports.entra
+        ? ['Entra ID emulator', '--entra-port']
+        : error.port === ports.store
+          ? ['Azurite (attempt store)', '--store-port']
+          : ['Graph emulator', '--graph-port'];
+    throw new PortInUseError(error.port ?? 0, role, flag);
   });
   try {
     const settings = { ...emulatorSettings(emulators), ...options.settings };

@@ -1,7 +1,9 @@
-// npm run dev -- [--port 7071] [--entra-port 7443] [--graph-port 7444] [--host auto|func|local]
+// npm run dev -- [--port 7071] [--entra-port 7443] [--graph-port 7444] [--store-port 10002]
+//                [--host auto|func|local]
 //                [--cors http://localhost:5173] [--skip-build] [--state-dir .emulators]
 //                [--spa] [--spa-port 5173] [--traces]
-// Builds the app, starts the Entra ID and Graph emulators and serves the app on them, then prints
+// Builds the app, starts the Entra ID and Graph emulators and Azurite (the attempt store, its data
+// in .emulators/azurite) and serves the app on them, then prints
 // a curl command that changes the demo user's password. With --spa, also serves examples/spa on
 // Vite's dev server (http://localhost:5173). With --traces, the app prints every span it records
 // (OTEL_TRACES_EXPORTER=console); OTEL_EXPORTER_OTLP_ENDPOINT in the environment sends them to
@@ -21,6 +23,7 @@ const { values } = parseArgs({
     port: { type: 'string', default: String(DEFAULT_PORTS.app) },
     'entra-port': { type: 'string', default: String(DEFAULT_PORTS.entra) },
     'graph-port': { type: 'string', default: String(DEFAULT_PORTS.graph) },
+    'store-port': { type: 'string', default: String(DEFAULT_PORTS.store) },
     host: { type: 'string', default: 'auto' },
     /** CORS_ALLOWED_ORIGINS: the origins of your local SPA, comma-separated. */
     cors: { type: 'string', default: DEV_SPA_ORIGIN },
@@ -39,7 +42,7 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-function port(flag: 'port' | 'entra-port' | 'graph-port' | 'spa-port'): number {
+function port(flag: 'port' | 'entra-port' | 'graph-port' | 'store-port' | 'spa-port'): number {
   const value = Number(values[flag]);
   if (!Number.isInteger(value) || value < 0 || value > 65535)
     fail(`--${flag} must be a port number`);
@@ -54,6 +57,7 @@ const starting = startDevStack({
   appPort: port('port'),
   entraPort: port('entra-port'),
   graphPort: port('graph-port'),
+  storePort: port('store-port'),
   stateDir,
   host,
   build: !values['skip-build'],
@@ -113,6 +117,7 @@ function summary(stack: DevStack, curl: string): string {
     `  API           ${info.changePasswordUrl}`,
     `  Entra ID      ${info.entraUrl}   (control API ${info.entraUrl}/_emulator/)`,
     `  Graph         ${info.graphUrl}`,
+    `  Attempt store ${stack.emulators.azurite ? `Azurite, Table service on port ${stack.emulators.azurite.port}` : 'none'}   (MAX_FAILED_ATTEMPTS ${info.settings.MAX_FAILED_ATTEMPTS ?? '10'})`,
     `  Demo user     ${info.demoUsername}  (password at start: ${DEMO_PASSWORD})`,
     `  SPA           client id ${info.spaClientId}, scope ${info.apiScope}, origin ${values.cors}`,
     ...(info.spaUrl

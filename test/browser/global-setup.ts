@@ -110,6 +110,7 @@ export default async function setup(project: TestProject) {
       appPort: 0,
       entraPort: 0,
       graphPort: 0,
+      storePort: 0,
       spaPort: 0,
       stateDir,
       host: (process.env.E2E_HOST as HostKind | undefined) ?? 'auto',

@@ -64,7 +64,16 @@ describe.runIf(e2e.ownStack && process.platform !== 'win32')('npm run dev', () =
     await once(busy, 'listening');
     const port = (busy.address() as { port: number }).port;
     try {
-      const dev = startDev(['--port', String(port), '--entra-port', '0', '--graph-port', '0']);
+      const dev = startDev([
+        '--port',
+        String(port),
+        '--entra-port',
+        '0',
+        '--graph-port',
+        '0',
+        '--store-port',
+        '0',
+      ]);
       const [code] = await dev.exited;
       expect(code).toBe(1);
       expect(dev.stderr().trim().split('\n')).toEqual([
@@ -78,9 +87,18 @@ describe.runIf(e2e.ownStack && process.platform !== 'win32')('npm run dev', () =
   it.runIf(hasCurl)(
     'prints a curl line that changes the demo password (204, then 400); Ctrl-C frees everything',
     async () => {
-      const ports = [await freePort(), await freePort(), await freePort()];
-      const [app, entra, graph] = ports.map(String) as [string, string, string];
-      const dev = startDev(['--port', app, '--entra-port', entra, '--graph-port', graph]);
+      const ports = [await freePort(), await freePort(), await freePort(), await freePort()];
+      const [app, entra, graph, store] = ports.map(String) as [string, string, string, string];
+      const dev = startDev([
+        '--port',
+        app,
+        '--entra-port',
+        entra,
+        '--graph-port',
+        graph,
+        '--store-port',
+        store,
+      ]);
       const curl = await waitFor('the curl line', () =>
         dev
           .stdout()
@@ -94,6 +112,9 @@ describe.runIf(e2e.ownStack && process.platform !== 'win32')('npm run dev', () =
       const again = await run();
       expect(again).toMatch(/^HTTP\/1\.1 400/);
       expect(again).toContain('"code":"Request_BadRequest"');
+      // The attempt store is Azurite, keeping its data in the state folder.
+      expect(dev.stdout()).toContain(`Azurite, Table service on port ${store}`);
+      expect(existsSync(join(dev.stateDir, 'azurite'))).toBe(true);
 
       // Its own readiness check is not logged as a request: only the two curl calls are.
       const executed = dev.stdout().match(/^.*Executing 'Functions\.changePassword'.*$/gm) ?? [];
@@ -105,7 +126,7 @@ describe.runIf(e2e.ownStack && process.platform !== 'win32')('npm run dev', () =
       expect(dev.stdout().trimEnd().split('\n').at(-1)).toBe(
         'Stopped: every process of the dev stack has ended and its ports are free.',
       );
-      for (const port of ports) expect(await isPortFree(port)).toBe(true);
+      for (const port of ports) expect(await isPortFree(port), String(port)).toBe(true);
       expect(isAlive(info.appPid)).toBe(false);
       expect(existsSync(join(dev.stateDir, 'dev.json'))).toBe(false);
     },
