@@ -23,6 +23,12 @@ export const SETTING_NAMES = [
   'GRAPH_TIMEOUT_MS',
   'CORS_ALLOWED_ORIGINS',
   'MAX_CONCURRENT_REQUESTS',
+  'MAX_FAILED_ATTEMPTS',
+  'FAILED_ATTEMPT_WINDOW_SECONDS',
+  'ATTEMPT_STORE_ENDPOINT',
+  'ATTEMPT_STORE_CONNECTION_STRING',
+  'ATTEMPT_STORE_TABLE',
+  'ATTEMPT_STORE_TIMEOUT_MS',
 ] as const;
 
 export type SettingName = (typeof SETTING_NAMES)[number];
@@ -34,6 +40,22 @@ export type ClientCredential =
   | { kind: 'secret'; clientSecret: string }
   | { kind: 'certificate'; privateKey: string; x5c: string; thumbprintSha256: string }
   | { kind: 'managedIdentity'; managedIdentityClientId: string };
+
+/** Where the failed-attempt counts live (Azure Table Storage). */
+export type AttemptStoreLocation =
+  | { kind: 'connectionString'; connectionString: string; table: string }
+  | { kind: 'managedIdentity'; endpoint: string; managedIdentityClientId: string; table: string };
+
+/** The guessing protection: a budget of failed attempts per user, or off (said explicitly). */
+export type AttemptLimitConfig =
+  | { enabled: false }
+  | {
+      enabled: true;
+      maxFailedAttempts: number;
+      windowSeconds: number;
+      store: AttemptStoreLocation;
+      storeTimeoutMs: number;
+    };
 
 export interface Config {
   tenantId: string;
@@ -59,6 +81,7 @@ export interface Config {
   corsAllowedOrigins: string[];
   /** Requests in flight on this instance past which new ones get 503 server_busy. */
   maxConcurrentRequests: number;
+  attemptLimit: AttemptLimitConfig;
 }
 
 export type ConfigResult =
@@ -238,6 +261,70 @@ function certificate(path: string): ClientCredential {
   }
 }
 
+const TABLE_NAME = /^[A-Za-z][A-Za-z0-9]{2,62}$/;
+
+function attemptLimit(env: Env, credential: ClientCredential): AttemptLimitConfig {
+  const max = read(env, 'MAX_FAILED_ATTEMPTS');
+  if (max?.toLowerCase() === 'off') return { enabled: false };
+  if (max !== undefined && !/^\d+$/.test(max)) {
+    throw new SettingError(
+      'MAX_FAILED_ATTEMPTS',
+      'MAX_FAILED_ATTEMPTS must be an integer from 1 to 100, or off',
+    );
+  }
+  const maxFailedAttempts = integer(env, 'MAX_FAILED_ATTEMPTS', 10, 1, 100);
+  const windowSeconds = integer(env, 'FAILED_ATTEMPT_WINDOW_SECONDS', 3600, 1, 86_400);
+  const storeTimeoutMs = integer(env, 'ATTEMPT_STORE_TIMEOUT_MS', 2000, 100, 30_000);
+  const table = read(env, 'ATTEMPT_STORE_TABLE') ?? 'changepasswordattempts';
+  if (!TABLE_NAME.test(table)) {
+    throw new SettingError(
+      'ATTEMPT_STORE_TABLE',
+      'ATTEMPT_STORE_TABLE must be 3 to 63 letters and digits, starting with a letter',
+    );
+  }
+  const endpoint = read(env, 'ATTEMPT_STORE_ENDPOINT');
+  const connectionString = read(env, 'ATTEMPT_STORE_CONNECTION_STRING');
+  if (endpoint !== undefined && connectionString !== undefined) {
+    throw new SettingError(
+      'ATTEMPT_STORE_ENDPOINT',
+      'Set only one of ATTEMPT_STORE_ENDPOINT and ATTEMPT_STORE_CONNECTION_STRING',
+    );
+  }
+  if (endpoint === undefined && connectionString === undefined) {
+    throw new SettingError(
+      'ATTEMPT_STORE_ENDPOINT',
+      'ATTEMPT_STORE_ENDPOINT (in Azure) or ATTEMPT_STORE_CONNECTION_STRING (local) is required for the guessing protection; MAX_FAILED_ATTEMPTS=off runs without it',
+    );
+  }
+  const limits = { enabled: true as const, maxFailedAttempts, windowSeconds, storeTimeoutMs };
+  if (connectionString !== undefined) {
+    if (
+      !/(^|;)\s*(UseDevelopmentStorage=true|TableEndpoint=|AccountName=)/i.test(connectionString)
+    ) {
+      throw new SettingError(
+        'ATTEMPT_STORE_CONNECTION_STRING',
+        'ATTEMPT_STORE_CONNECTION_STRING must be a storage connection string (AccountName=...;TableEndpoint=... or UseDevelopmentStorage=true)',
+      );
+    }
+    return { ...limits, store: { kind: 'connectionString', connectionString, table } };
+  }
+  if (credential.kind !== 'managedIdentity') {
+    throw new SettingError(
+      'ATTEMPT_STORE_ENDPOINT',
+      'ATTEMPT_STORE_ENDPOINT is reached with the managed identity: set MANAGED_IDENTITY_CLIENT_ID, or use ATTEMPT_STORE_CONNECTION_STRING',
+    );
+  }
+  return {
+    ...limits,
+    store: {
+      kind: 'managedIdentity',
+      endpoint: httpsBase('ATTEMPT_STORE_ENDPOINT', endpoint as string, false),
+      managedIdentityClientId: credential.managedIdentityClientId,
+      table,
+    },
+  };
+}
+
 function parse(env: Env): Config {
   const tenantId = guid('AZURE_TENANT_ID', required(env, 'AZURE_TENANT_ID'));
   const clientId = guid('AZURE_CLIENT_ID', required(env, 'AZURE_CLIENT_ID'));
@@ -288,12 +375,13 @@ function parse(env: Env): Config {
   }
   const graphTimeoutMs = integer(env, 'GRAPH_TIMEOUT_MS', 10_000, 100, 120_000);
   const maxConcurrentRequests = integer(env, 'MAX_CONCURRENT_REQUESTS', 512, 1, 100_000);
+  const clientCredential = credential(env);
   return {
     tenantId,
     clientId,
     audiences: [`api://${clientId}`, clientId, ...(apiAudience ? [apiAudience] : [])],
     apiScope: `${apiAudience ?? `api://${clientId}`}/${requiredScope}`,
-    credential: credential(env),
+    credential: clientCredential,
     authorityHost,
     allowedTenantIds: [...new Set(allowedTenantIds)],
     requiredScope,
@@ -307,6 +395,7 @@ function parse(env: Env): Config {
     graphTimeoutMs,
     corsAllowedOrigins: list(env, 'CORS_ALLOWED_ORIGINS').map(origin),
     maxConcurrentRequests,
+    attemptLimit: attemptLimit(env, clientCredential),
   };
 }
 

@@ -59,12 +59,18 @@ export type Failure =
   | { code: 'graph_bad_response' }
   | { code: 'graph_timeout_change_unknown' }
   | { code: 'graph_connection_lost_change_unknown' }
+  // Guessing protection (the failed-attempt budget and its store).
+  | { code: 'too_many_attempts'; retryAfterSeconds: number }
+  | { code: 'attempt_store_unavailable'; reason: 'timeout' | 'unreachable' | 'status' | 'busy' }
   // This app.
   | { code: 'server_busy'; retryAfterSeconds: number }
   | { code: 'server_misconfigured' }
   | { code: 'internal_error' };
 
 export type FailureCode = Failure['code'];
+
+/** Retry-After of a 503 attempt_store_unavailable, in seconds. */
+export const ATTEMPT_STORE_RETRY_AFTER_SECONDS = 5;
 
 export type Result<T> = { ok: true; value: T } | { ok: false; failure: Failure };
 
@@ -294,6 +300,20 @@ export function failureResponse(failure: Failure, ctx?: ChallengeContext): Failu
         failure.code,
         'The service is busy; nothing was changed. Try again shortly.',
         { 'Retry-After': String(failure.retryAfterSeconds) },
+      );
+    case 'too_many_attempts':
+      return json(
+        429,
+        failure.code,
+        'Too many failed attempts to change the password. Wait for the time in Retry-After, then try again.',
+        { 'Retry-After': String(failure.retryAfterSeconds) },
+      );
+    case 'attempt_store_unavailable':
+      return json(
+        503,
+        failure.code,
+        'The password cannot be changed right now (the attempt counter is unavailable); try again later.',
+        { 'Retry-After': String(ATTEMPT_STORE_RETRY_AFTER_SECONDS) },
       );
     case 'server_misconfigured':
       return json(500, failure.code, 'The service is not configured correctly.');

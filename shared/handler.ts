@@ -55,6 +55,8 @@ function detailOf(failure: Failure): AttemptRecord['detail'] {
       };
     case 'graph_error':
       return { graphStatus: failure.status };
+    case 'attempt_store_unavailable':
+      return { storeReason: failure.reason };
     default:
       return {};
   }
@@ -179,6 +181,7 @@ export function createRequestHandler(env: Readonly<Record<string, string | undef
             },
             clientRequestId,
             attempt,
+            warn: (message) => log.warn(`${message} invocationId=${invocationId}`),
           }),
         );
       } catch (error) {

@@ -35,6 +35,8 @@ const CODES: Record<Exclude<FailureCode, 'graph_error'>, true> = {
   graph_timeout_change_unknown: true,
   graph_connection_lost_change_unknown: true,
   server_busy: true,
+  too_many_attempts: true,
+  attempt_store_unavailable: true,
   server_misconfigured: true,
   internal_error: true,
 };

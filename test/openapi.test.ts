@@ -53,6 +53,8 @@ const SAMPLES: { [Code in FailureCode]: Extract<Failure, { code: Code }> } = {
   graph_timeout_change_unknown: { code: 'graph_timeout_change_unknown' },
   graph_connection_lost_change_unknown: { code: 'graph_connection_lost_change_unknown' },
   server_busy: { code: 'server_busy', retryAfterSeconds: 1 },
+  too_many_attempts: { code: 'too_many_attempts', retryAfterSeconds: 600 },
+  attempt_store_unavailable: { code: 'attempt_store_unavailable', reason: 'unreachable' },
   server_misconfigured: { code: 'server_misconfigured' },
   internal_error: { code: 'internal_error' },
 };

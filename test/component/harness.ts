@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { HttpRequest, type HttpResponseInit, InvocationContext } from '@azure/functions';
 import { generateKeyPair, SignJWT } from 'jose';
 import { beforeAll, beforeEach, inject } from 'vitest';
-import { clearFailures, createUser, resetStats } from '../../emulators/control-client.js';
+import {
+  clearFailures,
+  createUser,
+  mintToken,
+  resetStats,
+} from '../../emulators/control-client.js';
 import { createChangePasswordFunction } from '../../functions/changePassword.js';
 
 export const emulators = inject('emulators');
@@ -124,4 +129,11 @@ export function useEmulatorUser(username: string, password: string): void {
     await clearFailures(entraUrl);
     await resetStats(entraUrl);
   });
+}
+
+/** A new emulator user with this password, and an access token for the API. */
+export async function newUserWithToken(prefix: string, password: string) {
+  const username = uniqueUsername(prefix);
+  const { oid } = await createUser(entraUrl, { username, password });
+  return { username, oid, token: await mintToken(entraUrl, { username }) };
 }

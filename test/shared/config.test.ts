@@ -6,10 +6,12 @@ import { loadConfig, SETTING_NAMES } from '../../shared/config.js';
 
 const TENANT = '11111111-2222-3333-4444-555555555555';
 const CLIENT = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
+const STORE = 'UseDevelopmentStorage=true';
 const base = {
   AZURE_TENANT_ID: TENANT,
   AZURE_CLIENT_ID: CLIENT,
   AZURE_CLIENT_SECRET: 's3cret-value',
+  ATTEMPT_STORE_CONNECTION_STRING: STORE,
 };
 
 function problem(env: Record<string, string | undefined>) {
@@ -39,6 +41,17 @@ describe('loadConfig', () => {
       corsAllowedOrigins: [],
       maxConcurrentRequests: 512,
       allowedClientAppIds: [],
+      attemptLimit: {
+        enabled: true,
+        maxFailedAttempts: 10,
+        windowSeconds: 3600,
+        storeTimeoutMs: 2000,
+        store: {
+          kind: 'connectionString',
+          connectionString: STORE,
+          table: 'changepasswordattempts',
+        },
+      },
     });
     expect(result.config.requiredAuthContext).toBeUndefined();
   });
@@ -58,6 +71,10 @@ describe('loadConfig', () => {
       MAX_CONCURRENT_REQUESTS: '200',
       ALLOWED_CLIENT_APP_IDS: `${CLIENT.toUpperCase()}, ${TENANT}`,
       REQUIRED_AUTH_CONTEXT: 'c12',
+      MAX_FAILED_ATTEMPTS: '3',
+      FAILED_ATTEMPT_WINDOW_SECONDS: '60',
+      ATTEMPT_STORE_TABLE: 'attempts2',
+      ATTEMPT_STORE_TIMEOUT_MS: '750',
     });
     expect(result.ok && result.config).toMatchObject({
       audiences: [`api://${CLIENT}`, CLIENT, 'https://api.contoso.com/pw'],
@@ -71,6 +88,12 @@ describe('loadConfig', () => {
       graphTimeoutMs: 2500,
       corsAllowedOrigins: ['https://app.contoso.com', 'http://localhost:5173'],
       maxConcurrentRequests: 200,
+      attemptLimit: {
+        maxFailedAttempts: 3,
+        windowSeconds: 60,
+        storeTimeoutMs: 750,
+        store: { table: 'attempts2' },
+      },
     });
   });
 
@@ -103,6 +126,27 @@ describe('loadConfig', () => {
     [{ MAX_CONCURRENT_REQUESTS: 'many' }, 'MAX_CONCURRENT_REQUESTS'],
     [{ CORS_ALLOWED_ORIGINS: '*' }, 'CORS_ALLOWED_ORIGINS'],
     [{ CORS_ALLOWED_ORIGINS: 'https://app.contoso.com/' }, 'CORS_ALLOWED_ORIGINS'],
+    [{ ATTEMPT_STORE_CONNECTION_STRING: undefined }, 'ATTEMPT_STORE_ENDPOINT'],
+    [{ ATTEMPT_STORE_ENDPOINT: 'https://acct.table.core.windows.net' }, 'ATTEMPT_STORE_ENDPOINT'],
+    [
+      { ATTEMPT_STORE_CONNECTION_STRING: 'not a connection string' },
+      'ATTEMPT_STORE_CONNECTION_STRING',
+    ],
+    [
+      {
+        ATTEMPT_STORE_CONNECTION_STRING: undefined,
+        ATTEMPT_STORE_ENDPOINT: 'https://acct.table.core.windows.net',
+      },
+      'ATTEMPT_STORE_ENDPOINT', // a connection string or the managed identity, not the secret
+    ],
+    [{ MAX_FAILED_ATTEMPTS: '0' }, 'MAX_FAILED_ATTEMPTS'],
+    [{ MAX_FAILED_ATTEMPTS: '101' }, 'MAX_FAILED_ATTEMPTS'],
+    [{ MAX_FAILED_ATTEMPTS: 'none' }, 'MAX_FAILED_ATTEMPTS'],
+    [{ FAILED_ATTEMPT_WINDOW_SECONDS: '0' }, 'FAILED_ATTEMPT_WINDOW_SECONDS'],
+    [{ FAILED_ATTEMPT_WINDOW_SECONDS: '1h' }, 'FAILED_ATTEMPT_WINDOW_SECONDS'],
+    [{ ATTEMPT_STORE_TABLE: 'change-password' }, 'ATTEMPT_STORE_TABLE'],
+    [{ ATTEMPT_STORE_TABLE: '1attempts' }, 'ATTEMPT_STORE_TABLE'],
+    [{ ATTEMPT_STORE_TIMEOUT_MS: '50' }, 'ATTEMPT_STORE_TIMEOUT_MS'],
   ])('names the faulty setting for %o', (override, setting) => {
     const result = problem({ ...base, ...override });
     expect(result.setting).toBe(setting);
@@ -112,6 +156,49 @@ describe('loadConfig', () => {
   it('never repeats a setting value in its message', () => {
     const result = problem({ ...base, GRAPH_TIMEOUT_MS: 'secret-looking-value' });
     expect(result.message).not.toContain('secret-looking-value');
+    const store = problem({ ...base, ATTEMPT_STORE_CONNECTION_STRING: 'AccountKey=secret-key' });
+    expect(store.message).not.toContain('secret-key');
+  });
+
+  it('refuses to run without an attempt store, unless MAX_FAILED_ATTEMPTS=off says so', () => {
+    const missing = problem({ ...base, ATTEMPT_STORE_CONNECTION_STRING: undefined });
+    expect(missing.message).toMatch(/ATTEMPT_STORE_ENDPOINT.*ATTEMPT_STORE_CONNECTION_STRING.*off/);
+    for (const off of ['off', 'OFF', ' off ']) {
+      const result = loadConfig({
+        ...base,
+        ATTEMPT_STORE_CONNECTION_STRING: undefined,
+        MAX_FAILED_ATTEMPTS: off,
+      });
+      expect(result.ok && result.config.attemptLimit).toEqual({ enabled: false });
+    }
+  });
+
+  it('reaches the store in Azure with the managed identity', () => {
+    const result = loadConfig({
+      ...base,
+      AZURE_CLIENT_SECRET: undefined,
+      MANAGED_IDENTITY_CLIENT_ID: CLIENT,
+      ATTEMPT_STORE_CONNECTION_STRING: undefined,
+      ATTEMPT_STORE_ENDPOINT: 'https://acct.table.core.windows.net/',
+    });
+    expect(result.ok && result.config.attemptLimit).toMatchObject({
+      enabled: true,
+      store: {
+        kind: 'managedIdentity',
+        endpoint: 'https://acct.table.core.windows.net',
+        managedIdentityClientId: CLIENT,
+        table: 'changepasswordattempts',
+      },
+    });
+    expect(
+      problem({
+        ...base,
+        AZURE_CLIENT_SECRET: undefined,
+        MANAGED_IDENTITY_CLIENT_ID: CLIENT,
+        ATTEMPT_STORE_CONNECTION_STRING: undefined,
+        ATTEMPT_STORE_ENDPOINT: 'http://acct.table.core.windows.net',
+      }).setting,
+    ).toBe('ATTEMPT_STORE_ENDPOINT');
   });
 
   it('reads a PEM certificate credential once, with its SHA-256 thumbprint', async () => {
@@ -229,7 +316,7 @@ describe('loadConfig', () => {
   });
 
   it('lists every setting it reads', () => {
-    expect(SETTING_NAMES).toHaveLength(17);
+    expect(SETTING_NAMES).toHaveLength(23);
     expect(new Set(SETTING_NAMES).size).toBe(SETTING_NAMES.length);
   });
 });

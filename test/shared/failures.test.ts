@@ -54,6 +54,8 @@ const EXAMPLES: Record<FailureCode, [Failure, number]> = {
   graph_timeout_change_unknown: [{ code: 'graph_timeout_change_unknown' }, 504],
   graph_connection_lost_change_unknown: [{ code: 'graph_connection_lost_change_unknown' }, 502],
   server_busy: [{ code: 'server_busy', retryAfterSeconds: 1 }, 503],
+  too_many_attempts: [{ code: 'too_many_attempts', retryAfterSeconds: 120 }, 429],
+  attempt_store_unavailable: [{ code: 'attempt_store_unavailable', reason: 'timeout' }, 503],
   server_misconfigured: [{ code: 'server_misconfigured' }, 500],
   internal_error: [{ code: 'internal_error' }, 500],
 };
@@ -155,6 +157,16 @@ describe('failureResponse', () => {
   it('graph_unreachable says nothing was changed', () => {
     const { message } = JSON.parse(failureResponse({ code: 'graph_unreachable' }).body).error;
     expect(message).toMatch(/the password was not changed/);
+  });
+
+  it('tells how long to wait: 429 too_many_attempts and 503 attempt_store_unavailable', () => {
+    const spent = failureResponse({ code: 'too_many_attempts', retryAfterSeconds: 1234 }, ctx);
+    expect(spent.status).toBe(429);
+    expect(spent.headers['Retry-After']).toBe('1234');
+    expect(spent.headers['WWW-Authenticate']).toBeUndefined();
+    const store = failureResponse({ code: 'attempt_store_unavailable', reason: 'timeout' }, ctx);
+    expect(store.headers['Retry-After']).toBe('5');
+    expect(store.body).not.toContain('timeout'); // the reason is for the log only
   });
 
   it('names the field of a body problem in target', () => {
