@@ -24,6 +24,9 @@ param apiAppDisplayName string = ''
 @description('Comma-separated origins the function answers CORS for (the app does CORS itself). Empty: none.')
 param corsAllowedOrigins string = ''
 
+@description('Failed current-password attempts per user per hour (1 to 100), or off (no guessing protection).')
+param maxFailedAttempts string = '10'
+
 @description('Delegated Microsoft Graph permission the API exchanges the user token for (On-Behalf-Of).')
 @allowed([
   'User-PasswordProfile.ReadWrite.All'
@@ -60,6 +63,8 @@ var functionAppName = '${abbrs.webSitesFunctions}api-${resourceToken}'
 var deploymentStorageContainerName = 'app-package-${take(functionAppName, 32)}-${take(toLower(uniqueString(functionAppName, resourceToken)), 7)}'
 // The delegated scope the API exposes; the app's REQUIRED_SCOPE is set from the same value.
 var apiScopeName = 'access_as_user'
+// The guessing protection's table (ATTEMPT_STORE_TABLE), in the app's storage account.
+var attemptStoreTable = 'changepasswordattempts'
 
 resource rg 'Microsoft.Resources/resourceGroups@2021-04-01' = {
   name: '${abbrs.resourcesResourceGroups}${environmentName}'
@@ -109,6 +114,9 @@ module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
     }
     blobServices: {
       containers: [{ name: deploymentStorageContainerName }]
+    }
+    tableServices: {
+      tables: [{ name: attemptStoreTable }] // the guessing protection's failed-attempt counts
     }
     minimumTlsVersion: 'TLS1_2'
     location: location
@@ -186,6 +194,8 @@ module api 'app/api.bicep' = {
     // The SPA this deployment registers is the one front end admitted, unless told otherwise.
     allowedClientAppIds: !empty(allowedClientAppIds) ? allowedClientAppIds : entra.outputs.spaClientId
     requiredAuthContext: requiredAuthContext
+    attemptStoreTable: attemptStoreTable
+    maxFailedAttempts: maxFailedAttempts
   }
   dependsOn: [
     rbac // the host reaches storage through the identity as soon as it starts

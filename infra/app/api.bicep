@@ -18,6 +18,10 @@ param corsAllowedOrigins string = ''
 param allowedClientAppIds string = ''
 @description('Conditional Access authentication context (c1-c99) a password change requires. Empty: none.')
 param requiredAuthContext string = ''
+@description('Table of the failed-attempt counts (guessing protection), in the storage account.')
+param attemptStoreTable string
+@description('Failed attempts per user per window: 1 to 100, or off.')
+param maxFailedAttempts string = '10'
 param instanceMemoryMB int = 2048
 param maximumInstanceCount int = 100
 // Concurrent HTTP requests the platform routes to one instance before adding instances. A
@@ -81,6 +85,14 @@ var appSettings = {
   GRAPH_TIMEOUT_MS: ''
   // App: load shedding well above what the platform routes to an instance (README, Bursts).
   MAX_CONCURRENT_REQUESTS: string(httpPerInstanceConcurrency * 2)
+  // App: guessing protection, its count in this account's table service, reached as the identity.
+  MAX_FAILED_ATTEMPTS: maxFailedAttempts
+  FAILED_ATTEMPT_WINDOW_SECONDS: '3600'
+  ATTEMPT_STORE_ENDPOINT: stg.properties.primaryEndpoints.table
+  ATTEMPT_STORE_TABLE: attemptStoreTable
+  // No connection string: shared keys are off on this account; the identity reaches the table.
+  ATTEMPT_STORE_CONNECTION_STRING: ''
+  ATTEMPT_STORE_TIMEOUT_MS: ''
 }
 
 module site 'br/public:avm/res/web/site:0.15.1' = {

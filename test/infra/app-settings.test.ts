@@ -74,6 +74,9 @@ const DUMMY: Record<string, string> = {
   GRAPH_SCOPE: 'https://graph.microsoft.com/.default',
   GRAPH_TIMEOUT_MS: '10000',
   MAX_CONCURRENT_REQUESTS: '200', // string(httpPerInstanceConcurrency * 2), the default 100
+  MAX_FAILED_ATTEMPTS: '10', // main.bicep's default
+  ATTEMPT_STORE_ENDPOINT: 'https://stabc123.table.core.windows.net/', // primaryEndpoints.table
+  ATTEMPT_STORE_TABLE: 'changepasswordattempts',
 };
 
 /** The environment a deployment gives the app: Bicep literals as written, dummies for the rest. */
@@ -177,6 +180,39 @@ describe('function app settings in infra/app/api.bicep', () => {
     expect(result.config.audiences).toContain(`api://${DUMMY.AZURE_CLIENT_ID}`);
     expect(result.config.requiredScope).toBe(scopeName);
     expect(result.config.corsAllowedOrigins).toEqual(cors ? [cors] : []);
+    // Guessing protection on, its store reached with the same managed identity.
+    expect(result.config.attemptLimit).toEqual({
+      enabled: true,
+      maxFailedAttempts: 10,
+      windowSeconds: 3600,
+      storeTimeoutMs: 2000,
+      store: {
+        kind: 'managedIdentity',
+        endpoint: 'https://stabc123.table.core.windows.net',
+        managedIdentityClientId: DUMMY.MANAGED_IDENTITY_CLIENT_ID,
+        table: 'changepasswordattempts',
+      },
+    });
+  });
+
+  it('give the guessing protection its table, its endpoint and the table data role', () => {
+    expect(settings.get('ATTEMPT_STORE_ENDPOINT')).toBe('stg.properties.primaryEndpoints.table');
+    expect(settings.get('ATTEMPT_STORE_CONNECTION_STRING')).toBe("''"); // no keys in Azure
+    expect(settings.get('MAX_FAILED_ATTEMPTS')).toBe('maxFailedAttempts');
+    expect(apiBicep).toMatch(/^param maxFailedAttempts string = '10'$/m);
+    expect(mainBicep).toMatch(/^param maxFailedAttempts string = '10'$/m);
+    // The table main.bicep creates is the one the app is told to use.
+    const table = /^var attemptStoreTable = '([^']+)'$/m.exec(mainBicep)?.[1];
+    expect(table).toBe('changepasswordattempts');
+    expect(mainBicep).toMatch(/tableServices: \{\s*tables: \[\{ name: attemptStoreTable \}\]/);
+    expect(settings.get('ATTEMPT_STORE_TABLE')).toBe('attemptStoreTable');
+    expect(mainBicep).toMatch(/attemptStoreTable: attemptStoreTable/);
+    // Storage Table Data Contributor for the identity, on the account.
+    const rbac = read('infra/app/rbac.bicep');
+    expect(rbac).toMatch(/storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'/);
+    expect(rbac).toMatch(
+      /resource tableRole [^\n]+\n[^}]*scope: storageAccount\n[^}]*roleDefinitions', storageTableDataContributor\)\n\s*principalId: managedIdentityPrincipalId/,
+    );
   });
 });
 
