@@ -74,7 +74,7 @@ describe('many users at once', () => {
   it('300 simultaneous requests from 150 users: each Graph call carries its own caller', async () => {
     // ~450 attempt-store round trips at once: Azurite on this machine serves a few hundred a
     // second (fewer when the machine is busy), so the store gets more time than the 2 s default.
-    const handler = newHandler({ ATTEMPT_STORE_TIMEOUT_MS: '15000' });
+    const handler = newHandler({ ATTEMPT_STORE_TIMEOUT_MS: '30000' });
     const users = await Promise.all(Array.from({ length: 150 }, (_, i) => newUser(`crowd${i}`)));
     await resetStats(entraUrl);
     // Each user sends a correct change and a wrong-password attempt at the same moment.
