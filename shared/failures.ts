@@ -302,12 +302,9 @@ export function failureResponse(failure: Failure, ctx?: ChallengeContext): Failu
         { 'Retry-After': String(failure.retryAfterSeconds) },
       );
     case 'too_many_attempts':
-      return json(
-        429,
-        failure.code,
-        'Too many failed attempts to change the password. Wait for the time in Retry-After, then try again.',
-        { 'Retry-After': String(failure.retryAfterSeconds) },
-      );
+      return json(429, failure.code, 'Too many failed attempts to change the password.', {
+        'Retry-After': String(failure.retryAfterSeconds),
+      });
     case 'attempt_store_unavailable':
       return json(
         503,

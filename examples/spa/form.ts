@@ -2,7 +2,7 @@
 // Retry-After countdown. Field errors are tied to their inputs (aria-describedby +
 // aria-invalid); outcomes go to one polite live region.
 import type { Outcome, Passwords } from './api.js';
-import { describeError, describeWait } from './messages.js';
+import { countdownText, describeError, describeWait } from './messages.js';
 
 const MAX_LENGTH = 256;
 
@@ -84,7 +84,7 @@ function waitBeforeRetry(button: HTMLButtonElement, seconds: number): void {
       return;
     }
     button.disabled = true;
-    button.textContent = `${label} (${left} s)`;
+    button.textContent = `${label} (${countdownText(left)})`;
     left--;
   };
   clearInterval(countdown);

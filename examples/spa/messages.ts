@@ -66,11 +66,31 @@ export function describeError(answer: ErrorAnswer): Shown {
   return { text: 'Your password could not be changed.', details: more };
 }
 
-/** The sentence for a 429 or 503: how long to wait. */
+/** "2 seconds", "58 minutes", "24 hours": a wait as people say it, rounded up. */
+export function waitText(seconds: number): string {
+  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+  if (seconds < 120) return plural(seconds, 'second');
+  const minutes = Math.ceil(seconds / 60);
+  if (minutes < 120) return plural(minutes, 'minute');
+  return plural(Math.ceil(minutes / 60), 'hour');
+}
+
+/** The countdown on the disabled button: 42 s, or 58 min for a long wait. */
+export function countdownText(seconds: number): string {
+  return seconds < 120 ? `${seconds} s` : `${Math.ceil(seconds / 60)} min`;
+}
+
+/**
+ * The sentence for a 429 or 503: how long to wait. This API's `too_many_attempts` (its guessing
+ * protection: the user's failed-attempt budget is spent) can mean up to an hour.
+ */
 export function describeWait(answer: ErrorAnswer, seconds: number): Shown {
+  const wait = waitText(seconds);
   const text =
-    answer.status === 429
-      ? `Too many attempts for now. Try again in ${seconds} seconds.`
-      : `The service is busy. Try again in ${seconds} seconds.`;
+    answer.code === 'too_many_attempts'
+      ? `Too many wrong passwords. For your security, try again in ${wait}.`
+      : answer.status === 429
+        ? `Too many attempts for now. Try again in ${wait}.`
+        : `The service is busy. Try again in ${wait}.`;
   return { text, details: details(answer) };
 }

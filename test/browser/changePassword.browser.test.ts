@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { addFailure, createUser, getUser } from '../../emulators/control-client.js';
+import { addFailure, createUser, getUser, mintToken } from '../../emulators/control-client.js';
 import {
   browserInfo,
   type LaunchedBrowser,
@@ -224,6 +224,35 @@ describe('examples/spa in Chromium', () => {
     await shot(page, 'waiting');
     await page.locator('#submit:not([disabled])').waitFor({ timeout: 5000 });
     expect(await button.textContent()).toBe('Change password');
+  });
+
+  it('guessing protection: after 10 wrong passwords, the 429 and its wait in minutes', async () => {
+    const shot = screenshots('e-too-many-attempts');
+    const user = await newUser();
+    // Ten wrong guesses with the user's token, straight at the API (MAX_FAILED_ATTEMPTS is 10).
+    const token = await mintToken(entraUrl, { username: user.username });
+    for (let i = 0; i < 10; i++) {
+      const guess = await fetch(changePasswordUrl, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ currentPassword: `Wrong-${i}-Pw1!`, newPassword: 'Never-Pw1!x' }),
+      });
+      expect(guess.status).toBe(400);
+    }
+    const { page, apiStatuses } = await openApp();
+    await signIn(page, user.username, shot);
+    // Now even the right password is refused, for about an hour.
+    await fillForm(page, user.password, 'Blocked-New-Passw0rd!');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    expect(await statusOf(page, 'error')).toMatch(
+      /^Too many wrong passwords\. For your security, try again in (59|60) minutes\./,
+    );
+    const button = page.locator('#submit');
+    expect(await button.isDisabled()).toBe(true);
+    expect(await button.textContent()).toMatch(/^Change password \((59|60) min\)$/);
+    await shot(page, 'waiting');
+    expect(apiStatuses).toEqual([429]);
+    expect((await getUser(entraUrl, user.username)).password).toBe(user.password);
   });
 
   it('the API unreachable: a network error, no password sent twice', async () => {

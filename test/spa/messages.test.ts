@@ -1,7 +1,12 @@
 // examples/spa/messages.ts: plain sentences for the answers people meet, Graph's words kept in a
 // details line. The Graph texts are the emulator's, which are Graph's (emulators/graph.ts).
 import { describe, expect, it } from 'vitest';
-import { describeError, describeWait } from '../../examples/spa/messages.js';
+import {
+  countdownText,
+  describeError,
+  describeWait,
+  waitText,
+} from '../../examples/spa/messages.js';
 
 const graph400 = (message: string) => ({
   status: 400,
@@ -39,6 +44,30 @@ describe('what the SPA says (examples/spa/messages.ts)', () => {
     });
     const busy = { status: 503, code: 'serviceNotAvailable', message: 'Unavailable.' };
     expect(describeWait(busy, 9).text).toBe('The service is busy. Try again in 9 seconds.');
+  });
+
+  it("this API's 429 too_many_attempts: the user's budget is spent, the wait in minutes", () => {
+    const spent = {
+      status: 429,
+      code: 'too_many_attempts',
+      message: 'Too many failed attempts to change the password.',
+    };
+    expect(describeWait(spent, 3421)).toEqual({
+      text: 'Too many wrong passwords. For your security, try again in 58 minutes.',
+      details:
+        'Details: HTTP 429 too_many_attempts "Too many failed attempts to change the password."',
+    });
+  });
+
+  it('says short waits in seconds, long ones in minutes or hours (rounded up)', () => {
+    expect(waitText(1)).toBe('1 second');
+    expect(waitText(119)).toBe('119 seconds');
+    expect(waitText(120)).toBe('2 minutes');
+    expect(waitText(3600)).toBe('60 minutes');
+    expect(waitText(7200)).toBe('2 hours');
+    expect(waitText(86_400)).toBe('24 hours');
+    expect(countdownText(42)).toBe('42 s');
+    expect(countdownText(3421)).toBe('58 min');
   });
 
   it("this API's own answers people can act on, and a generic sentence otherwise", () => {
