@@ -315,6 +315,6 @@ describe('an attempt store that fails: 503, fail closed', () => {
       await azurite.stop();
       const reply = await pending;
       expect(reply.status).toBe(204);
-      expect(reply.logs.join('\n')).toMatch(/attempt store: attempt store (unreachable|timeout)/);
+      expect(reply.logs.join('\n')).toMatch(/attempt store after Graph: (unreachable|timeout)/);
     }));
 });

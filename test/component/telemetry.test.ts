@@ -90,6 +90,7 @@ function traceOf(reply: Reply): Trace {
 
 const TOKEN = 'POST /{tenant}/oauth2/v2.0/token';
 const GRAPH = 'POST /{version}/me/changePassword';
+const STORE = 'attempt store'; // the guessing protection's Azure Table Storage round trips
 
 /** The outcome line's key=value pairs. */
 function outcomeLine(reply: Reply): Map<string, string> {
@@ -156,7 +157,19 @@ describe('a successful change', () => {
       'changepassword.tenant_id': emulators.tenantId,
     });
 
-    expect(children.map((c) => c.name).sort()).toEqual([GRAPH, TOKEN].sort());
+    // The store: the attempt reserved before Entra, the user's count cleared after Graph's 204.
+    expect(children.map((c) => c.name)).toEqual([STORE, TOKEN, GRAPH, STORE]);
+    const store = new URL(
+      emulators.env.ATTEMPT_STORE_CONNECTION_STRING?.match(/TableEndpoint=([^;]+)/)?.[1] ?? '',
+    );
+    for (const storeSpan of children.filter((c) => c.name === STORE)) {
+      expect(storeSpan.kind).toBe(SpanKind.CLIENT);
+      expect(storeSpan.attributes).toMatchObject({
+        'server.address': store.hostname,
+        'server.port': Number(store.port),
+        'changepassword.outcome': 'ok',
+      });
+    }
     const entra = new URL(emulators.entraUrl);
     const tokenSpan = child(TOKEN);
     expect(tokenSpan.kind).toBe(SpanKind.CLIENT);
@@ -256,7 +269,8 @@ describe('each failure class', () => {
     });
     const { server, children, child } = traceOf(reply);
     expect(reply.status).toBe(503);
-    expect(children.map((c) => c.name)).toEqual([TOKEN]);
+    // The attempt reserved, then given back: Entra's 503 is not a failed guess.
+    expect(children.map((c) => c.name)).toEqual([STORE, TOKEN, STORE]);
     expect(child(TOKEN).status.code).toBe(SpanStatusCode.ERROR);
     expect(child(TOKEN).attributes).toMatchObject({
       'http.response.status_code': 503,

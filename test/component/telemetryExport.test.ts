@@ -70,6 +70,8 @@ describe('OTEL_EXPORTER_OTLP_ENDPOINT', () => {
     expect(children.map((s) => s.name).sort()).toEqual([
       'POST /{tenant}/oauth2/v2.0/token',
       'POST /{version}/me/changePassword',
+      'attempt store', // reserved before Entra
+      'attempt store', // cleared after Graph's 204
     ]);
     expect(new Set(spans.map((s) => s.traceId)).size).toBe(1);
     const outcome = server?.attributes.find((a) => a.key === 'changepassword.outcome');
