@@ -240,7 +240,7 @@ describe('examples/spa in Chromium', () => {
       expect(guess.status).toBe(400);
     }
     const { page, apiStatuses } = await openApp();
-    await signIn(page, user.username, shot);
+    await signIn(page, user, shot);
     // Now even the right password is refused, for about an hour.
     await fillForm(page, user.password, 'Blocked-New-Passw0rd!');
     await page.getByRole('button', { name: 'Change password' }).click();
