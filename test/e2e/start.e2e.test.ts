@@ -23,7 +23,12 @@ afterAll(() => rmSync(project, { recursive: true, force: true }));
 
 const TENANT = '11111111-2222-3333-4444-555555555555';
 const CLIENT = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
-const good = { AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: CLIENT, AZURE_CLIENT_SECRET: 'x' };
+const good = {
+  AZURE_TENANT_ID: TENANT,
+  AZURE_CLIENT_ID: CLIENT,
+  AZURE_CLIENT_SECRET: 'x',
+  ATTEMPT_STORE_CONNECTION_STRING: 'UseDevelopmentStorage=true',
+};
 
 /** npm start in the copy, with only node on PATH (so no `func`) plus `env`. */
 async function start(settings: string | undefined, env: Record<string, string> = {}) {
@@ -87,7 +92,7 @@ describe('npm start', () => {
     expect(stdout).toBe(
       [
         'Settings are valid:',
-        '  from local.settings.json: AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET',
+        '  from local.settings.json: AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, ATTEMPT_STORE_CONNECTION_STRING',
         '  from the environment (wins over local.settings.json): CORS_ALLOWED_ORIGINS',
         '',
       ].join('\n'),

@@ -49,7 +49,7 @@ describe.runIf(e2e.appInsightsUrl)('traces to Application Insights (the stand-in
     });
     expect(reply.status).toBe(204);
 
-    const { received, envelopes } = await operation(traceId, 2);
+    const { received, envelopes } = await operation(traceId, 4);
     // Every track call carried a valid Entra token for Azure Monitor, from the managed identity.
     expect(received.refused).toEqual([]);
     const stats = await getStats(e2e.entraUrl as string);
@@ -58,7 +58,8 @@ describe.runIf(e2e.appInsightsUrl)('traces to Application Insights (the stand-in
     const requests = envelopes.filter((e) => e.name === REQUEST);
     const dependencies = envelopes.filter((e) => e.name === DEPENDENCY);
     expect(requests).toHaveLength(1);
-    expect(dependencies).toHaveLength(2);
+    // Entra, Graph, and the attempt store twice (the attempt reserved, then the count cleared).
+    expect(dependencies).toHaveLength(4);
     const request = requests[0];
     expect(request?.tags?.['ai.operation.parentId']).toBe(hostSpanId);
     expect(baseData(request)).toMatchObject({
@@ -82,6 +83,8 @@ describe.runIf(e2e.appInsightsUrl)('traces to Application Insights (the stand-in
     expect(graphCall?.properties?.['changepassword.graph_request_id']).toBe(
       reply.headers.get('request-id'),
     );
+    const storeCalls = dependencies.filter((d) => baseData(d).name === 'attempt store');
+    expect(storeCalls.map((d) => baseData(d).success)).toEqual([true, true]);
     for (const dependency of dependencies) {
       expect(dependency.tags?.['ai.operation.parentId']).toBe(baseData(request).id);
     }
