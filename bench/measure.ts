@@ -2,12 +2,13 @@
 // emulators) and the emulators' URLs in BENCH_EMULATORS. The emulators run in the parent, so
 // their CPU (RS256 signing and verifying per OBO) is not charged to the code measured here.
 //
-//   tsx bench/measure.ts upstream|latency|throughput|parts|profile|memory
+//   tsx bench/measure.ts upstream|latency|throughput|parts|profile|memory|burst
 // (memory needs node --expose-gc)
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import type { HttpResponseInit } from '@azure/functions';
 import { getStats, resetStats, setLatency } from '../emulators/control-client.js';
+import { measureBurst } from './burst.js';
 import { emulatorCpuMicros, sendResult } from './lib/ipc.js';
 import { profiled, summarize } from './lib/profile.js';
 import type {
@@ -232,7 +233,19 @@ const parts = () => measureParts(info, handler);
 /** Row 7: tracing's CPU per request (the stand-in and identity are named by BENCH_TELEMETRY). */
 const telemetry = () => measureTelemetry(info, JSON.parse(process.env.BENCH_TELEMETRY ?? '{}'));
 
-const phases = { upstream, latency, throughput, memory, profile, parts, telemetry } as const;
+/** Row 8: 400 simultaneous requests, app vs bare minimum, cold connections. */
+const burst = () => measureBurst(info);
+
+const phases = {
+  upstream,
+  latency,
+  throughput,
+  memory,
+  profile,
+  parts,
+  telemetry,
+  burst,
+} as const;
 const run = phases[phase as keyof typeof phases];
 if (!run)
   throw new Error(`unknown phase ${String(phase)}: one of ${Object.keys(phases).join(', ')}`);

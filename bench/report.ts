@@ -4,6 +4,8 @@ import type { ColdStartResult, ImportTiming } from './coldstart.js';
 import type { HttpRow } from './devhost.js';
 import type { QuietWait } from './lib/quiet.js';
 import type {
+  BurstResult,
+  BurstRound,
   LatencyResult,
   MemoryResult,
   PartsResult,
@@ -42,6 +44,7 @@ export interface BenchResults {
   profiles: ProfileResult[];
   http: HttpRow;
   telemetry: TelemetryResult;
+  burst: BurstResult;
 }
 
 interface Row {
@@ -188,7 +191,61 @@ function rows(r: BenchResults): Row[] {
       target: 'for information',
       met: undefined,
     },
+    burstRow(r.burst),
   ];
+}
+
+const sumFailures = (round: BurstRound) =>
+  Object.values(round.failures).reduce((total, n) => total + n, 0);
+
+/** Medians over the rounds of each side of the burst row. */
+export function burstSides(burst: BurstResult) {
+  const side = (name: BurstRound['side']) => {
+    const rounds = burst.rounds.filter((round) => round.side === name);
+    return {
+      failures: median(rounds.map(sumFailures)),
+      wallMs: median(rounds.map((round) => round.wallMs)),
+      cpuMs: median(rounds.map((round) => round.cpuMs)),
+      newConnections: median(rounds.map((round) => round.newConnections)),
+      worstFailures: Math.max(...rounds.map(sumFailures)),
+      worstConnections: Math.max(...rounds.map((round) => round.newConnections)),
+    };
+  };
+  return { app: side('app'), bare: side('bare') };
+}
+
+export function burstRow(burst: BurstResult): Row {
+  const { app, bare } = burstSides(burst);
+  const wallRatio = app.wallMs / bare.wallMs;
+  const cpuRatio = bare.cpuMs / app.cpuMs;
+  const appRounds = burst.rounds.filter((round) => round.side === 'app');
+  const bareRounds = burst.rounds.filter((round) => round.side === 'bare');
+  const met =
+    appRounds.every((round, i) => sumFailures(round) <= sumFailures(bareRounds[i] ?? round)) &&
+    wallRatio <= 1.2 &&
+    app.worstConnections <= 64;
+  return {
+    id: '8',
+    what: `Burst: ${burst.requests} simultaneous requests from ${burst.users} users, ${burst.timeoutMs} ms upstream timeout, no open connection: app vs bare minimum (median of ${appRounds.length} rounds each)`,
+    result: `failures ${app.failures} vs ${bare.failures}; wall ${Math.round(app.wallMs)} vs ${Math.round(bare.wallMs)} ms = ${round(wallRatio)}; new connections ${app.newConnections} vs ${bare.newConnections}; CPU ${Math.round(app.cpuMs)} vs ${Math.round(bare.cpuMs)} ms (bare/app ${round(cpuRatio)}, target 0.8: ${cpuRatio >= 0.8 ? 'met' : 'missed'})`,
+    target: 'failures ≤ bare, wall ≤ 1.2×, ≤ 64 connections',
+    met,
+  };
+}
+
+export function burstDetails(burst: BurstResult): string {
+  const failures = (round: BurstRound) =>
+    Object.keys(round.failures).length === 0 ? '0' : JSON.stringify(round.failures);
+  return [
+    `#### Row 8: burst rounds (${burst.requests} requests each, in this order, ${burst.timeoutMs} ms timeouts)`,
+    '',
+    '| Side | failures (by outcome) | wall ms | new TLS connections (HTTP/2) | CPU ms (measuring process) | emulator CPU ms | Graph calls left unanswered |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...burst.rounds.map(
+      (r) =>
+        `| ${r.side} | ${failures(r)} | ${Math.round(r.wallMs)} | ${r.newConnections} (${r.http2Connections}) | ${Math.round(r.cpuMs)} | ${Math.round(r.emulatorCpuMs)} | ${r.graphUnanswered} |`,
+    ),
+  ].join('\n');
 }
 
 /** The measurement (see run.ts) each row comes from. */
@@ -200,6 +257,7 @@ const PHASE_OF_ROW: Record<string, string> = {
   '5': 'memory',
   '6': 'HTTP',
   '7': 'telemetry',
+  '8': 'burst',
 };
 /** Other work above this many cores during a row's measurement is flagged beside its status. */
 const BUSY_CORES = 0.25;
@@ -372,5 +430,7 @@ export function details(r: BenchResults): string {
     '#### Row 7: telemetry',
     '',
     `${r.telemetry.requestsTraced} traced requests; meanwhile the Application Insights stand-in accepted ${r.telemetry.envelopesExported} envelopes (${round(r.telemetry.envelopesExported / r.telemetry.requestsTraced)} per request; each attempt is a request and two dependencies) and refused ${r.telemetry.refused} track calls. Untraced, the telemetry API calls of one attempt (no SDK registered) cost ${round(r.telemetry.noSdkMicros, 1)} µs of CPU.`,
+    '',
+    burstDetails(r.burst),
   ].join('\n');
 }

@@ -14,6 +14,7 @@ import { measureDevHost } from './devhost.js';
 import { runPhase } from './lib/child.js';
 import { otherLoad, waitForQuiet, watched } from './lib/quiet.js';
 import type {
+  BurstResult,
   LatencyResult,
   MemoryResult,
   PartsResult,
@@ -25,6 +26,8 @@ import type {
 import { CACHE_DIR, snapshotDist } from './lib/snapshot.js';
 import {
   type BenchResults,
+  burstDetails,
+  burstRow,
   details,
   environment,
   type Meta,
@@ -37,6 +40,8 @@ const { values } = parseArgs({
     write: { type: 'boolean', default: false },
     // CPU profiles of row 3's load (app and bare minimum), summarised and written as .cpuprofile.
     profile: { type: 'boolean', default: false },
+    // Only row 8 (the burst), printed with its rounds; nothing is written.
+    burst: { type: 'boolean', default: false },
   },
 });
 
@@ -48,6 +53,26 @@ const started = performance.now();
 const step = (name: string) => process.stderr.write(`bench: ${name}…\n`);
 
 snapshotDist();
+
+if (values.burst) {
+  const emulators = await startEmulators();
+  try {
+    step('burst (row 8 only)');
+    const burst = await watched('burst', () => runPhase<BurstResult>(emulators, 'burst'));
+    const row = burstRow(burst);
+    process.stdout.write(
+      `\n${row.what}\n${row.result}\n${row.met ? 'met' : 'MISSED'}\n\n${burstDetails(burst)}\n`,
+    );
+    process.stdout.write(
+      `other work meanwhile: ${otherLoad.map((p) => `${p.cores.toFixed(2)} cores`).join(', ')}; load ${loadavg()
+        .map((v) => v.toFixed(2))
+        .join(' / ')}\n`,
+    );
+  } finally {
+    await emulators.close();
+  }
+  process.exit(0);
+}
 
 step('waiting for the machine to be idle (other work shares these cores)');
 const quiet = await waitForQuiet();
@@ -107,7 +132,9 @@ try {
   });
   step('memory');
   const memory = await phase<MemoryResult>('memory', 'memory', { nodeFlags: ['--expose-gc'] });
-  measured = { upstream, latency, throughput, parts, profiles, memory, telemetry };
+  step('burst');
+  const burst = await phase<BurstResult>('burst', 'burst');
+  measured = { upstream, latency, throughput, parts, profiles, memory, telemetry, burst };
 } finally {
   await emulators.close();
 }

@@ -92,3 +92,26 @@ export interface TelemetryResult {
   /** Track calls it refused (a bad or missing token). */
   refused: number;
 }
+
+export interface BurstRound {
+  side: 'app' | 'bare';
+  requests: number;
+  /** Outcome (status and code, or the bare minimum's error) → count; everything but Graph's 400. */
+  failures: Record<string, number>;
+  wallMs: number;
+  /** CPU time of the measuring process during the burst, ms. */
+  cpuMs: number;
+  emulatorCpuMs: number;
+  /** TLS connections the emulators accepted during the burst (control calls included, ±1). */
+  newConnections: number;
+  http2Connections: number;
+  /** Graph calls the emulator recorded with no answer sent (the caller's view: outcome unknown). */
+  graphUnanswered: number;
+}
+
+export interface BurstResult {
+  requests: number;
+  users: number;
+  timeoutMs: number;
+  rounds: BurstRound[];
+}

@@ -44,11 +44,14 @@ type ChangePasswordModule = typeof import('../../functions/changePassword.js');
  * The real handler: the esbuild bundle that ships (the bench's copy of `dist/`, the default),
  * or the TypeScript sources (`BENCH_APP=source`, readable names in CPU profiles).
  */
-export async function loadHandler(info: EmulatorInfo): Promise<HttpHandler> {
+export async function loadHandler(
+  info: EmulatorInfo,
+  settings: Record<string, string> = {},
+): Promise<HttpHandler> {
   const path =
     process.env.BENCH_APP === 'source' ? resolve('functions/changePassword.ts') : APP_BUNDLE;
   const module = (await import(pathToFileURL(path).href)) as ChangePasswordModule;
-  return module.createChangePasswordFunction(info.appEnv);
+  return module.createChangePasswordFunction({ ...info.appEnv, ...settings });
 }
 
 const silent = () => {};
@@ -87,7 +90,9 @@ export async function callFunction(handler: HttpHandler, token: string): Promise
  * The bare minimum: the same two upstream POSTs with plain fetch, nothing else. An OBO form
  * POST with the client secret, then Graph's changePassword with the token it returned.
  */
-export function createBareMinimum(info: EmulatorInfo) {
+export function createBareMinimum(info: EmulatorInfo, timeoutMs?: number) {
+  // With a timeout: each fetch gets AbortSignal.timeout(timeoutMs), as a plain client would.
+  const signal = () => (timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs));
   const tokenUrl = `${info.entraUrl}/${info.tenantId}/oauth2/v2.0/token`;
   const graphUrl = `${info.graphUrl}/v1.0/me/changePassword`;
   return async function bareMinimum(token: string): Promise<void> {
@@ -103,6 +108,7 @@ export function createBareMinimum(info: EmulatorInfo) {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: form.toString(),
+      signal: signal(),
     });
     const { access_token: graphToken } = (await tokenResponse.json()) as { access_token?: string };
     if (!graphToken) throw new Error(`bare minimum: OBO answered ${tokenResponse.status}`);
@@ -110,6 +116,7 @@ export function createBareMinimum(info: EmulatorInfo) {
       method: 'POST',
       headers: { authorization: `Bearer ${graphToken}`, 'content-type': 'application/json' },
       body: REQUEST_BODY,
+      signal: signal(),
     });
     const text = await graph.text();
     if (graph.status !== 400)
