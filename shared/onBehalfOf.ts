@@ -4,6 +4,7 @@ import {
   type Configuration,
   type INetworkModule,
   InteractionRequiredAuthError,
+  LogLevel,
   type NetworkRequestOptions,
   type NetworkResponse,
 } from '@azure/msal-node';
@@ -114,6 +115,16 @@ function observedNetworkClient(
     sendPostRequestAsync: (url, options) => send('POST', url, options),
   };
 }
+
+/**
+ * MSAL's own log lines are not used (its default callback drops them); at its default level it
+ * still formats every Info line of every exchange. Errors reach us as thrown errors anyway.
+ */
+const QUIET_MSAL_LOGGER: NonNullable<NonNullable<Configuration['system']>['loggerOptions']> = {
+  logLevel: LogLevel.Error,
+  piiLoggingEnabled: false,
+  loggerCallback: () => {},
+};
 
 /**
  * Endpoints derived from the authority host, handed to MSAL so it never spends
@@ -270,7 +281,10 @@ export async function createOnBehalfOfExchanger(config: Config, pool: UpstreamPo
         // CP1: we relay Graph's Continuous Access Evaluation challenges to the client.
         clientCapabilities: ['CP1'],
       },
-      system: { networkClient: observedNetworkClient(pool, config.graphTimeoutMs, seen) },
+      system: {
+        networkClient: observedNetworkClient(pool, config.graphTimeoutMs, seen),
+        loggerOptions: QUIET_MSAL_LOGGER,
+      },
     });
     try {
       const result = await client.acquireTokenOnBehalfOf({
