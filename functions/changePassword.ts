@@ -1,5 +1,6 @@
 import { app, type HttpHandler } from '@azure/functions';
 import { createRequestHandler } from '../shared/handler.js';
+import { flushTelemetry } from '../shared/telemetrySettings.js';
 
 /**
  * The HTTP adapter: Functions request in, shared handler, Functions response out.
@@ -22,3 +23,6 @@ app.http('changePassword', {
   authLevel: 'anonymous',
   handler: createChangePasswordFunction(),
 });
+
+// The worker awaits this before it exits: the spans still in the batch are sent first.
+app.hook.appTerminate(() => flushTelemetry());

@@ -208,9 +208,13 @@ let closing = false;
 function shutdown(): void {
   if (closing) return;
   closing = true;
-  server.close(() => process.exit(0));
-  server.closeAllConnections();
   setTimeout(() => process.exit(0), 2000).unref();
+  // As the worker does: the app's appTerminate hooks (telemetry's last flush), then exit.
+  const terminated = app.terminate().catch((error: unknown) => {
+    log(`[error] appTerminate hook failed: ${String(error)}`);
+  });
+  server.close(() => void terminated.then(() => process.exit(0)));
+  server.closeAllConnections();
 }
 process.on('SIGINT', shutdown);
 process.on('SIGTERM', shutdown);

@@ -94,6 +94,7 @@ export function telemetryChoices(env: Env): TelemetryChoices {
 }
 
 let started: Promise<void> | undefined;
+let provider: { forceFlush(): Promise<void> } | undefined;
 
 /**
  * Starts tracing if the settings ask for it: loads the SDK and the exporters
@@ -115,10 +116,19 @@ async function start(env: Env, log: { warn(message: string): void }): Promise<vo
   if (result.choices.length === 0) return;
   try {
     const { installExporters } = await import('./telemetrySdk.js');
-    await installExporters(result.choices, result.serviceName);
+    provider = await installExporters(result.choices, result.serviceName);
   } catch (error) {
     log.warn(
       `changePassword telemetry disabled: ${(error as Error).name} while starting exporters`,
     );
   }
+}
+
+/**
+ * Sends the spans still waiting in the batch (up to 5 s of them). Called when the worker
+ * shuts down (an app instance is scaled in or recycled), so its last attempts are not lost.
+ */
+export async function flushTelemetry(): Promise<void> {
+  await started?.catch(() => undefined);
+  await provider?.forceFlush();
 }

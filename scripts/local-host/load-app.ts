@@ -12,7 +12,7 @@ import { compileRoute, type RouteMatcher } from './routes.js';
 /** The part of the stand-in (functions-core/@azure/functions-core/index.cjs) the host reads. */
 interface FunctionsCoreStandIn {
   functions: { metadata: FunctionMetadata; callback: unknown }[];
-  hooks: { hookName: string }[];
+  hooks: { hookName: string; callback: (context: object) => unknown }[];
 }
 
 interface FunctionMetadata {
@@ -36,6 +36,8 @@ export interface HttpFunction {
 export interface LoadedApp {
   functions: HttpFunction[];
   warnings: string[];
+  /** Runs the appTerminate hooks, as the worker does before it exits. */
+  terminate(): Promise<void>;
 }
 
 function standIn(): FunctionsCoreStandIn {
@@ -90,13 +92,18 @@ export async function loadApp(root: string): Promise<LoadedApp> {
       handler: callback as HttpHandler,
     });
   }
-  if (core.hooks.length > 0) {
-    warnings.push(`${core.hooks.length} hook(s) registered; the local host does not run hooks.`);
+  const terminateHooks = core.hooks.filter((hook) => hook.hookName === 'appTerminate');
+  const others = core.hooks.length - terminateHooks.length;
+  if (others > 0) {
+    warnings.push(`${others} hook(s) registered; the local host runs only appTerminate hooks.`);
   }
   if (functions.length === 0) {
     warnings.push(
       `No HTTP function registered by ${files.map((f) => relative(root, f)).join(', ')}.`,
     );
   }
-  return { functions, warnings };
+  const terminate = async () => {
+    for (const hook of terminateHooks) await hook.callback({ hookData: {}, appHookData: {} });
+  };
+  return { functions, warnings, terminate };
 }

@@ -2,10 +2,19 @@
 // identity in APPLICATIONINSIGHTS_AUTHENTICATION_STRING), sends each attempt through the real Azure
 // Monitor exporter to the Application Insights stand-in: one operation, nothing secret.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { getStats, getTelemetry } from '../../emulators/control-client.js';
 import type { TelemetryEnvelope } from '../../emulators/types.js';
+import { startApp } from '../../scripts/app-process.js';
+import { readDevInfo } from '../../scripts/dev-info.js';
+import { changePasswordPath } from '../../scripts/dev-stack.js';
+import { freePort } from '../../scripts/ports.js';
 import { call, e2e, newUser, tokenFor } from './client.js';
 
 const REQUEST = 'Microsoft.ApplicationInsights.Request';
@@ -114,5 +123,60 @@ describe.runIf(e2e.appInsightsUrl)('traces to Application Insights (the stand-in
       'changepassword.outcome': 'invalid_token',
       'changepassword.reason': 'expired',
     });
+  });
+});
+
+describe.runIf(e2e.ownStack && e2e.stateDir)('when the app stops', () => {
+  it('sends the spans still waiting in the batch (appTerminate flush), over OTLP', async () => {
+    const bodies: string[] = [];
+    const collector = createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8').on('data', (chunk: string) => {
+        body += chunk;
+      });
+      req.on('end', () => {
+        bodies.push(body);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    const stateDir = mkdtempSync(join(tmpdir(), 'e2e-telemetry-flush-'));
+    try {
+      const dev = readDevInfo(e2e.stateDir as string);
+      if (!dev) throw new Error('no dev.json for the e2e stack');
+      const app = await startApp({
+        host: 'local',
+        port: await freePort(),
+        settings: {
+          ...dev.settings,
+          OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
+        },
+        caCertPath: dev.caCertPath,
+        probePath: changePasswordPath(),
+        stateDir,
+        output: join(stateDir, 'app.log'),
+      });
+      let stopped = false;
+      try {
+        const clientRequestId = randomUUID();
+        const reply = await call({
+          url: `${app.url}${changePasswordPath()}`,
+          token: await tokenFor((await newUser()).username),
+          body: { currentPassword: 'Not-The-Passw0rd!', newPassword: 'Never-Applied-Pw1!' },
+          headers: { 'client-request-id': clientRequestId },
+        });
+        expect(reply.status).toBe(400);
+        // The batch waits 5 s by default: nothing has been sent yet, and the app stops now.
+        expect(bodies.join('')).not.toContain(clientRequestId);
+        await app.stop();
+        stopped = true;
+        expect(bodies.join('')).toContain(clientRequestId);
+      } finally {
+        if (!stopped) await app.stop();
+      }
+    } finally {
+      collector.close();
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 });

@@ -15,6 +15,7 @@ interface Registered {
 
 const core = createRequire(import.meta.url)('@azure/functions-core') as {
   functions: Registered[];
+  hooks: { hookName: string; callback: (context: object) => unknown }[];
 };
 
 describe('functions/changePassword.ts', () => {
@@ -30,5 +31,13 @@ describe('functions/changePassword.ts', () => {
     });
     expect(bindings.find((b) => b.direction === 'out')).toMatchObject({ type: 'http' });
     expect(typeof registered?.callback).toBe('function');
+  });
+
+  it('flushes telemetry when the worker terminates, and nothing else runs as a hook', async () => {
+    expect(core.hooks.map((h) => h.hookName)).toEqual(['appTerminate']);
+    // No exporter configured here: the flush has nothing to send and resolves.
+    await expect(
+      core.hooks[0]?.callback({ hookData: {}, appHookData: {} }),
+    ).resolves.toBeUndefined();
   });
 });
