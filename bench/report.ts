@@ -429,7 +429,7 @@ export function details(r: BenchResults): string {
     '',
     '#### Row 7: telemetry',
     '',
-    `${r.telemetry.requestsTraced} traced requests; meanwhile the Application Insights stand-in accepted ${r.telemetry.envelopesExported} envelopes (${round(r.telemetry.envelopesExported / r.telemetry.requestsTraced)} per request; each attempt is a request and two dependencies) and refused ${r.telemetry.refused} track calls. Untraced, the telemetry API calls of one attempt (no SDK registered) cost ${round(r.telemetry.noSdkMicros, 1)} µs of CPU.`,
+    `${r.telemetry.requestsTraced} traced requests; meanwhile the Application Insights stand-in accepted ${r.telemetry.envelopesExported} envelopes (${round(r.telemetry.envelopesExported / r.telemetry.requestsTraced)} per request: the attempt's request and its dependencies) and refused ${r.telemetry.refused} track calls. Untraced, the telemetry API calls of one attempt (no SDK registered) cost ${round(r.telemetry.noSdkMicros, 1)} µs of CPU.`,
     '',
     burstDetails(r.burst),
   ].join('\n');
