@@ -56,7 +56,7 @@ export interface UpstreamExchange {
 }
 
 export interface UpstreamPool {
-  /** Starts one exchange; `budgetMs` bounds the wait for a connection and, separately, the exchange. */
+  /** Starts one exchange: `budgetMs` bounds the exchange; twice that, the wait for a connection. */
   exchange(budgetMs: number): UpstreamExchange;
   /** Closes every pooled connection (tests, benchmarks). */
   close(): Promise<void>;
@@ -86,6 +86,12 @@ export const serverBusy = (): Failure => ({
   code: 'server_busy',
   retryAfterSeconds: SERVER_BUSY_RETRY_AFTER_SECONDS,
 });
+
+/**
+ * The wait for a free connection may last twice the exchange budget: in a burst, requests queue
+ * for the pool while the CPU is busy with the ones ahead; past that the instance is saturated.
+ */
+const WAIT_FACTOR = 2;
 
 class ExchangeBudget extends Error {
   override name = 'TimeoutError';
@@ -130,22 +136,22 @@ function startExchange(agent: Dispatcher, budgetMs: number): UpstreamExchange {
 
   // A timer that fires while the event loop was busy may find the answer already waiting in
   // the socket: let the loop read it (setImmediate runs after the I/O poll) before deciding.
-  const arm = (budget: ExpiredBudget, stillDue: () => boolean) => {
+  const arm = (budget: ExpiredBudget, ms: number, stillDue: () => boolean) => {
     clearTimeout(timer);
     timer = setTimeout(() => {
       setImmediate(() => {
         if (finished || !stillDue()) return;
         expired = budget;
-        controller.abort(new ExchangeBudget(`upstream ${budget} budget of ${budgetMs} ms ran out`));
+        controller.abort(new ExchangeBudget(`upstream ${budget} budget of ${ms} ms ran out`));
       });
-    }, budgetMs);
+    }, ms);
     timer.unref();
   };
   const stop = () => {
     finished = true;
     clearTimeout(timer);
   };
-  arm('waiting', () => !sent);
+  arm('waiting', WAIT_FACTOR * budgetMs, () => !sent);
 
   const dispatcher: Dispatcher = {
     dispatch(dispatchOptions, handler) {
@@ -157,7 +163,7 @@ function startExchange(agent: Dispatcher, budgetMs: number): UpstreamExchange {
       observed.onConnect = (abort, context) => {
         if (!sent) {
           sent = true;
-          arm('exchange', () => true);
+          arm('exchange', budgetMs, () => true);
         }
         return handler.onConnect?.(abort, context);
       };
