@@ -42,12 +42,18 @@ async function devCommand(): Promise<string[] | undefined> {
   };
   const match = /^(?:node\s+--import\s+tsx|tsx)\s+(\S+\.ts)$/.exec(pkg.scripts?.dev?.trim() ?? '');
   if (!match?.[1] || !existsSync(match[1])) return undefined;
-  const [app, entra, graph] = [await freePort(), await freePort(), await freePort()];
+  const [app, entra, graph, store] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   return [
     ...['--import', 'tsx', match[1], '--host', 'local'],
     // Built already by `npm run bench`.
     '--skip-build',
     ...['--port', String(app), '--entra-port', String(entra), '--graph-port', String(graph)],
+    ...['--store-port', String(store)],
     ...['--state-dir', STATE_DIR],
   ];
 }

@@ -30,6 +30,7 @@ import {
   mintTokens,
   runPool,
 } from './lib/workload.js';
+import { measureLimiter } from './limiter.js';
 import { measureParts } from './parts.js';
 import { measureTelemetry } from './telemetry.js';
 
@@ -235,6 +236,8 @@ const telemetry = () => measureTelemetry(info, JSON.parse(process.env.BENCH_TELE
 
 /** Row 8: 400 simultaneous requests, app vs bare minimum, cold connections. */
 const burst = () => measureBurst(info);
+/** Row 9: what the guessing protection adds (limit on vs off, against the bench's Azurite). */
+const limiter = () => measureLimiter(info);
 
 const phases = {
   upstream,
@@ -245,6 +248,7 @@ const phases = {
   parts,
   telemetry,
   burst,
+  limiter,
 } as const;
 const run = phases[phase as keyof typeof phases];
 if (!run)

@@ -7,6 +7,7 @@ import type {
   BurstResult,
   BurstRound,
   LatencyResult,
+  LimiterResult,
   MemoryResult,
   PartsResult,
   ProfileResult,
@@ -45,6 +46,7 @@ export interface BenchResults {
   http: HttpRow;
   telemetry: TelemetryResult;
   burst: BurstResult;
+  limiter: LimiterResult;
 }
 
 interface Row {
@@ -177,7 +179,7 @@ function rows(r: BenchResults): Row[] {
     },
     {
       id: '6',
-      what: 'Throughput over HTTP: autocannon → the `npm run dev` stack, local host (16 connections)',
+      what: 'Throughput over HTTP: autocannon → the `npm run dev` stack, local host (16 connections; guessing protection on, as the stack ships)',
       result: http.ok
         ? `${Math.round(http.result.rps)} req/s, p50 ${http.result.latencyP50} ms, p99 ${http.result.latencyP99} ms`
         : http.reason,
@@ -192,6 +194,17 @@ function rows(r: BenchResults): Row[] {
       met: undefined,
     },
     burstRow(r.burst),
+    ...(['wrongGuess', 'change'] as const).map((kind, i) => {
+      const side = r.limiter[kind];
+      const added = side.limitedMs - side.unlimitedMs;
+      return {
+        id: `9${'ab'[i]}`,
+        what: `Guessing protection, ${kind === 'change' ? 'a successful change (204: reserve, clear)' : 'a wrong guess (400: reserve)'}: median end-to-end on − off (Azurite on loopback; upstreams +${r.limiter.latencyMs} ms, ${r.limiter.samples} each, interleaved), and attempt-store round trips per request`,
+        result: `+${round(added, 1)} ms (${round(side.limitedMs, 1)} vs ${round(side.unlimitedMs, 1)} ms); ${round(side.storeRoundTripsPerRequest)} round trips (max ${side.maxStoreRoundTrips})`,
+        target: '≤ 2 round trips',
+        met: side.maxStoreRoundTrips <= 2,
+      };
+    }),
   ];
 }
 
@@ -258,6 +271,7 @@ const PHASE_OF_ROW: Record<string, string> = {
   '6': 'HTTP',
   '7': 'telemetry',
   '8': 'burst',
+  '9': 'limiter',
 };
 /** Other work above this many cores during a row's measurement is flagged beside its status. */
 const BUSY_CORES = 0.25;
@@ -432,5 +446,9 @@ export function details(r: BenchResults): string {
     `${r.telemetry.requestsTraced} traced requests; meanwhile the Application Insights stand-in accepted ${r.telemetry.envelopesExported} envelopes (${round(r.telemetry.envelopesExported / r.telemetry.requestsTraced)} per request: the attempt's request and its dependencies) and refused ${r.telemetry.refused} track calls. Untraced, the telemetry API calls of one attempt (no SDK registered) cost ${round(r.telemetry.noSdkMicros, 1)} µs of CPU.`,
     '',
     burstDetails(r.burst),
+    '',
+    '#### Row 9: guessing protection',
+    '',
+    `Rows 1–5 and 7 run with \`MAX_FAILED_ATTEMPTS=off\` (their few users send thousands of wrong guesses); row 9 is what the limit adds, with the shipped defaults (10 per user per hour) against Azurite on loopback, one request on and one off in turn, ${r.limiter.samples} of each, every user under its budget. Round trips are the Tables SDK's HTTP requests to Azurite, counted on Node's \`http.client.request.start\` diagnostics channel. A wrong guess: ${round(r.limiter.wrongGuess.storeRoundTripsPerRequest)} per request (the reservation; the attempt stays counted). A successful change: ${round(r.limiter.change.storeRoundTripsPerRequest)} (the reservation, then the count cleared). Azurite is not Azure Table Storage: in Azure each round trip is a call to the storage account, typically a few ms within a region.`,
   ].join('\n');
 }

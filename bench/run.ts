@@ -16,6 +16,7 @@ import { otherLoad, waitForQuiet, watched } from './lib/quiet.js';
 import type {
   BurstResult,
   LatencyResult,
+  LimiterResult,
   MemoryResult,
   PartsResult,
   ProfileResult,
@@ -130,11 +131,13 @@ try {
       APPLICATIONINSIGHTS_SDKSTATS_DISABLED: 'true',
     },
   });
+  step('guessing protection per request');
+  const limiter = await phase<LimiterResult>('limiter', 'limiter');
   step('memory');
   const memory = await phase<MemoryResult>('memory', 'memory', { nodeFlags: ['--expose-gc'] });
   step('burst');
   const burst = await phase<BurstResult>('burst', 'burst');
-  measured = { upstream, latency, throughput, parts, profiles, memory, telemetry, burst };
+  measured = { upstream, latency, throughput, parts, profiles, memory, telemetry, burst, limiter };
 } finally {
   await emulators.close();
 }

@@ -115,3 +115,21 @@ export interface BurstResult {
   timeoutMs: number;
   rounds: BurstRound[];
 }
+
+export interface LimiterSide {
+  /** Median ms per request, the guessing protection on (default settings) and off. */
+  limitedMs: number;
+  unlimitedMs: number;
+  /** Requests to the attempt store (Azurite) per request with the limit on: mean and max. */
+  storeRoundTripsPerRequest: number;
+  maxStoreRoundTrips: number;
+}
+
+export interface LimiterResult {
+  latencyMs: number;
+  samples: number;
+  /** Graph's 400: the attempt reserved and kept. */
+  wrongGuess: LimiterSide;
+  /** Graph's 204: the attempt reserved, then the user's count cleared. */
+  change: LimiterSide;
+}

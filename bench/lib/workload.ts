@@ -57,12 +57,12 @@ export async function loadHandler(
 const silent = () => {};
 
 /** A request and context as the Functions host builds them. */
-export function invocation(token: string) {
+export function invocation(token: string, body: string = REQUEST_BODY) {
   const request = new HttpRequest({
     method: 'POST',
     url: 'http://localhost:7071/api/me/changePassword',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: { string: REQUEST_BODY },
+    body: { string: body },
   });
   const context = new InvocationContext({
     invocationId: randomUUID(),
