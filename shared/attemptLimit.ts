@@ -53,15 +53,26 @@ export function liveAttempts(attempts: number[], now: number, windowMs: number):
   return attempts.filter((t) => t > now - windowMs).sort((a, b) => a - b);
 }
 
-/** Whole seconds until one of `live` (at least `max` of them) leaves the window; at least 1. */
+/**
+ * Whole seconds until the user may try again; at least 1. Normally until one of `live` (at least
+ * `max` of them) leaves the window. But attempts that are still in progress (`inProgress`: their
+ * Graph call has not answered yet) may be given back; when the budget is spent only because of
+ * them, the wait is until the youngest of them must have settled (`settledWithinMs`).
+ */
 export function secondsUntilAttemptFrees(
   live: number[],
   max: number,
   now: number,
   windowMs: number,
+  inProgress: number[] = [],
+  settledWithinMs = 0,
 ): number {
   const freeing = live[live.length - max] ?? now;
-  return Math.max(1, Math.ceil((freeing + windowMs - now) / 1000));
+  let waitMs = freeing + windowMs - now;
+  if (inProgress.length > 0 && live.length - inProgress.length < max) {
+    waitMs = Math.min(waitMs, Math.max(...inProgress) + settledWithinMs - now);
+  }
+  return Math.max(1, Math.ceil(waitMs / 1000));
 }
 
 const DONE = { ok: true, value: undefined } as const;
@@ -80,7 +91,11 @@ const NO_LIMIT: AttemptLimiter = {
  * // ... call Graph ...
  * await reserved.value.settle(graphAnswered400 ? 'failed' : 'not_counted');
  */
-export async function createAttemptLimiter(config: AttemptLimitConfig): Promise<AttemptLimiter> {
+export async function createAttemptLimiter(
+  config: AttemptLimitConfig,
+  /** How long an attempt can be in progress at most (its upstream and store timeouts). */
+  settledWithinMs = 0,
+): Promise<AttemptLimiter> {
   if (!config.enabled) return NO_LIMIT;
   const store: AttemptStore = await createAttemptStore(config.store);
   const max = config.maxFailedAttempts;
@@ -94,6 +109,18 @@ export async function createAttemptLimiter(config: AttemptLimitConfig): Promise<
     known.delete(key);
     known.set(key, { stored, seenAt: performance.now() });
     if (known.size > KNOWN_USERS) known.delete(known.keys().next().value as string);
+  }
+
+  // The attempts this instance has reserved and not settled yet, per user: attempts in progress
+  // are not failures (yet), so a refusal they cause asks to retry soon, not after the window.
+  const inProgress = new Map<string, number[]>();
+  function begin(key: string, at: number): void {
+    inProgress.set(key, [...(inProgress.get(key) ?? []), at]);
+  }
+  function end(key: string, at: number): void {
+    const rest = inProgress.get(key)?.filter((t, i, all) => t !== at || all.indexOf(at) !== i);
+    if (rest?.length) inProgress.set(key, rest);
+    else inProgress.delete(key);
   }
 
   // One user's store operations run one after another on this instance, so its parallel
@@ -127,7 +154,14 @@ export async function createAttemptLimiter(config: AttemptLimitConfig): Promise<
         }
         return fail({
           code: 'too_many_attempts',
-          retryAfterSeconds: secondsUntilAttemptFrees(live, max, now, windowMs),
+          retryAfterSeconds: secondsUntilAttemptFrees(
+            live,
+            max,
+            now,
+            windowMs,
+            live.filter((t) => inProgress.get(key)?.includes(t)),
+            settledWithinMs,
+          ),
         });
       }
       const attempts = [...live, now];
@@ -142,6 +176,7 @@ export async function createAttemptLimiter(config: AttemptLimitConfig): Promise<
         continue;
       }
       remember(key, { etag: written, attempts });
+      begin(key, now);
       return { ok: true as const, value: reservation(key, now) };
     }
     return fail({ code: 'attempt_store_unavailable', reason: 'busy' });
@@ -174,6 +209,7 @@ export async function createAttemptLimiter(config: AttemptLimitConfig): Promise<
   function reservation(key: string, at: number): Reservation {
     return {
       async settle(outcome) {
+        end(key, at);
         if (outcome === 'failed') return DONE; // the reserved attempt stays counted
         const signal = AbortSignal.timeout(timeoutMs);
         try {

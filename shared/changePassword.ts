@@ -26,6 +26,15 @@ function outcomeOf(result: Result<GraphSuccess> | undefined): AttemptOutcome {
 }
 
 /**
+ * The longest an attempt can stay reserved before it is settled: the managed identity's token,
+ * the token exchange and the Graph call (each bounded by GRAPH_TIMEOUT_MS), then the store write.
+ */
+function settledWithinMs(config: Config): number {
+  const store = config.attemptLimit.enabled ? config.attemptLimit.storeTimeoutMs : 0;
+  return 3 * config.graphTimeoutMs + store;
+}
+
+/**
  * The whole job, one way through: caller → body → attempt reserved → Graph token → Graph →
  * attempt settled. Each step stops the request with a named failure; nothing upstream is
  * called before the token, the body and the user's attempt budget have all passed.
@@ -40,7 +49,7 @@ export async function createChangePassword(config: Config, pool?: UpstreamPool) 
   const upstream = pool ?? (await createUpstreamPool());
   const [exchangeOnBehalfOf, attemptLimiter] = await Promise.all([
     createOnBehalfOfExchanger(config, upstream),
-    createAttemptLimiter(config.attemptLimit),
+    createAttemptLimiter(config.attemptLimit, settledWithinMs(config)),
   ]);
   const entra = new URL(config.authorityHost);
   const graph = new URL(config.graphBaseUrl);
@@ -81,7 +90,9 @@ export async function createChangePassword(config: Config, pool?: UpstreamPool) 
     } finally {
       // A failed attempt stays counted: nothing to write. Otherwise give it back, or clear.
       const outcome = outcomeOf(result);
-      if (outcome !== 'failed') {
+      if (outcome === 'failed')
+        await reserved.value.settle(outcome); // no store round trip
+      else {
         const settled = await inStoreSpan(attempt, () => reserved.value.settle(outcome));
         if (!settled.ok && settled.failure.code === 'attempt_store_unavailable') {
           input.warn?.(`changePassword attempt store after Graph: ${settled.failure.reason}`);

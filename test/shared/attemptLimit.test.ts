@@ -36,4 +36,18 @@ describe('the window', () => {
     expect(secondsUntilAttemptFrees([now - 59_500], 1, now, windowMs)).toBe(1);
     expect(secondsUntilAttemptFrees([now - 58_200], 1, now, windowMs)).toBe(2);
   });
+
+  it('waits only until attempts still in progress must have settled', () => {
+    const live = [now - 20_000, now - 1000];
+    // Budget 2: one failure, one attempt in progress that settles within 10 s: ask again in 9 s.
+    expect(secondsUntilAttemptFrees(live, 2, now, windowMs, [now - 1000], 10_000)).toBe(9);
+    // Both failures: the window decides.
+    expect(secondsUntilAttemptFrees(live, 2, now, windowMs, [], 10_000)).toBe(40);
+    // Budget 1 is spent by the failure alone: what is in progress does not matter.
+    expect(secondsUntilAttemptFrees(live, 1, now, windowMs, [now - 1000], 10_000)).toBe(59);
+    // Never longer than the window's own answer.
+    expect(
+      secondsUntilAttemptFrees([now - 59_000, now - 1000], 2, now, windowMs, [now - 1000], 1e6),
+    ).toBe(1);
+  });
 });
