@@ -113,6 +113,7 @@ const FOREIGN_AUDIENCES = [
   'https://graph.microsoft.us',
   'https://dod-graph.microsoft.us',
   'https://microsoftgraph.chinacloudapi.cn',
+  'https://canary.graph.microsoft.com',
   '00000003-0000-0000-c000-000000000000',
   'https://graph.windows.net',
   '00000002-0000-0000-c000-000000000000',
@@ -263,6 +264,53 @@ function certificate(path: string): ClientCredential {
 
 const TABLE_NAME = /^[A-Za-z][A-Za-z0-9]{2,62}$/;
 
+/**
+ * Checks a storage connection string the way @azure/data-tables reads it
+ * (utils/connectionString.ts): an account string needs DefaultEndpointsProtocol, AccountName and
+ * AccountKey; otherwise it is a SAS string, needing TableEndpoint and SharedAccessSignature.
+ * Checked here so that a bad one is a configuration error, not a failure of every request.
+ * Plain http only to loopback (Azurite).
+ */
+function checkStorageConnectionString(value: string): void {
+  const name = 'ATTEMPT_STORE_CONNECTION_STRING';
+  if (/usedevelopmentstorage=true/i.test(value)) return;
+  const parts = new Map<string, string>();
+  for (const element of value.split(';')) {
+    const at = element.indexOf('=');
+    if (at > 0) parts.set(element.slice(0, at).trim().toLowerCase(), element.slice(at + 1).trim());
+  }
+  const protocol = parts.get('defaultendpointsprotocol')?.toLowerCase();
+  const account = parts.get('accountname');
+  let endpoint = parts.get('tableendpoint');
+  if (protocol !== undefined && parts.has('accountkey')) {
+    if (!account || (protocol !== 'https' && protocol !== 'http')) {
+      throw new SettingError(
+        name,
+        `${name} must name AccountName and DefaultEndpointsProtocol=https (or http for Azurite)`,
+      );
+    }
+    endpoint ||= `${protocol}://${account}.table.${parts.get('endpointsuffix') || 'core.windows.net'}`;
+  } else if (!endpoint || !parts.get('sharedaccesssignature')) {
+    throw new SettingError(
+      name,
+      `${name} must be a storage connection string: DefaultEndpointsProtocol, AccountName, AccountKey (and TableEndpoint for Azurite), TableEndpoint and SharedAccessSignature, or UseDevelopmentStorage=true`,
+    );
+  }
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new SettingError(name, `${name} has a TableEndpoint that is not an absolute URL`);
+  }
+  const loopback = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i.test(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new SettingError(
+      name,
+      `${name} must reach the table service over https (http only on loopback)`,
+    );
+  }
+}
+
 function attemptLimit(env: Env, credential: ClientCredential): AttemptLimitConfig {
   const max = read(env, 'MAX_FAILED_ATTEMPTS');
   if (max?.toLowerCase() === 'off') return { enabled: false };
@@ -298,14 +346,7 @@ function attemptLimit(env: Env, credential: ClientCredential): AttemptLimitConfi
   }
   const limits = { enabled: true as const, maxFailedAttempts, windowSeconds, storeTimeoutMs };
   if (connectionString !== undefined) {
-    if (
-      !/(^|;)\s*(UseDevelopmentStorage=true|TableEndpoint=|AccountName=)/i.test(connectionString)
-    ) {
-      throw new SettingError(
-        'ATTEMPT_STORE_CONNECTION_STRING',
-        'ATTEMPT_STORE_CONNECTION_STRING must be a storage connection string (AccountName=...;TableEndpoint=... or UseDevelopmentStorage=true)',
-      );
-    }
+    checkStorageConnectionString(connectionString);
     return { ...limits, store: { kind: 'connectionString', connectionString, table } };
   }
   if (credential.kind !== 'managedIdentity') {

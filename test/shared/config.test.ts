@@ -139,6 +139,19 @@ describe('loadConfig', () => {
       },
       'ATTEMPT_STORE_ENDPOINT', // a connection string or the managed identity, not the secret
     ],
+    ...[
+      'AccountName=x;garbage',
+      'DefaultEndpointsProtocol=https;AccountKey=a2V5',
+      'DefaultEndpointsProtocol=ftp;AccountName=x;AccountKey=a2V5',
+      'TableEndpoint=https://x.table.core.windows.net',
+      'DefaultEndpointsProtocol=http;AccountName=x;AccountKey=a2V5',
+      'DefaultEndpointsProtocol=https;AccountName=x;AccountKey=a2V5;TableEndpoint=http://10.0.0.5:10002/x',
+      'DefaultEndpointsProtocol=https;AccountName=x;AccountKey=a2V5;TableEndpoint=not a url',
+    ].map((value): [Record<string, string>, string] => [
+      { ATTEMPT_STORE_CONNECTION_STRING: value },
+      'ATTEMPT_STORE_CONNECTION_STRING',
+    ]),
+    [{ API_AUDIENCE: 'https://canary.graph.microsoft.com' }, 'API_AUDIENCE'],
     [{ MAX_FAILED_ATTEMPTS: '0' }, 'MAX_FAILED_ATTEMPTS'],
     [{ MAX_FAILED_ATTEMPTS: '101' }, 'MAX_FAILED_ATTEMPTS'],
     [{ MAX_FAILED_ATTEMPTS: 'none' }, 'MAX_FAILED_ATTEMPTS'],
@@ -151,6 +164,15 @@ describe('loadConfig', () => {
     const result = problem({ ...base, ...override });
     expect(result.setting).toBe(setting);
     expect(result.message).toContain(setting);
+  });
+
+  it.each([
+    'UseDevelopmentStorage=true',
+    'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;',
+    'DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=a2V5;EndpointSuffix=core.windows.net',
+    'TableEndpoint=https://acct.table.core.windows.net/;SharedAccessSignature=sv=2024&sig=abc',
+  ])('accepts the storage connection string %s', (value) => {
+    expect(loadConfig({ ...base, ATTEMPT_STORE_CONNECTION_STRING: value }).ok).toBe(true);
   });
 
   it('never repeats a setting value in its message', () => {
