@@ -28,7 +28,10 @@ describe.runIf(e2e.ownStack && e2e.managedIdentityUrl)('failed-attempt budget', 
     const refused = replies.find((r) => r.status === 429);
     if (!refused) throw new Error('no 429');
     expectJsonError(refused, 429, 'too_many_attempts');
-    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(3500);
+    // Refused while this process had attempts in progress: retry once they must have settled
+    // (3 × GRAPH_TIMEOUT_MS + the store's timeout); otherwise the window.
+    const wait = Number(refused.headers.get('retry-after'));
+    expect(wait <= 32 || (wait > 3500 && wait <= 3600)).toBe(true);
     // Spent for the right password too, on both processes.
     for (const url of [e2e.changePasswordUrl, e2e.managedIdentityUrl]) {
       const reply = await call({
@@ -37,6 +40,8 @@ describe.runIf(e2e.ownStack && e2e.managedIdentityUrl)('failed-attempt budget', 
         body: { currentPassword: user.password, newPassword: 'Refused-Passw0rd!1' },
       });
       expectJsonError(reply, 429, 'too_many_attempts');
+      // Every attempt has settled as a failure now: the window decides.
+      expect(Number(reply.headers.get('retry-after'))).toBeGreaterThan(3500);
     }
     expect((await getUser(entraUrl, user.username)).password).toBe(user.password);
   });
