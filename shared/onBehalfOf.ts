@@ -49,7 +49,7 @@ class UnusableAnswer extends Error {}
 
 /**
  * MSAL's transport, one per exchange: Node's fetch through the instance's upstream pool
- * (kept-alive connections, HTTP/2 when offered), with a budget that counts from the moment a
+ * (kept-alive connections), with a budget that counts from the moment a
  * connection takes the request until the whole answer, body included, is in; recording what
  * happened for error mapping. It never follows a redirect: that would re-post the client
  * credential and the user's assertion to wherever the Location points.

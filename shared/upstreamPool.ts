@@ -72,8 +72,8 @@ export interface UpstreamPoolOptions {
 /**
  * Sized for one Functions instance: up to 32 connections per upstream origin (Entra ID, Graph),
  * so a burst opens at most 64. Every call here is a POST, and undici sends a POST only on a
- * connection with nothing else in flight, HTTP/2 included (it re-sends in-flight requests after
- * a GOAWAY, which must never happen to a password change): so 32 exchanges per upstream at once.
+ * connection with nothing else in flight (it re-sends in-flight requests after an HTTP/2 GOAWAY,
+ * which must never happen to a password change): so 32 exchanges per upstream at once.
  */
 export const DEFAULT_POOL_OPTIONS: UpstreamPoolOptions = {
   connectionsPerOrigin: 32,
@@ -111,7 +111,11 @@ export async function createUpstreamPool(
   // process-wide fetch dispatcher), and loaded on first use: it is half the bundle's size.
   const { default: Agent } = await import('undici/lib/dispatcher/agent.js');
   const agent = new Agent({
-    allowH2: true,
+    // HTTP/1.1 keep-alive, although Entra ID and Graph offer HTTP/2: undici 7 never multiplexes
+    // a POST (client-h2.js busy(): "Non-idempotent request cannot be retried"), so HTTP/2 would
+    // still carry one exchange per connection, and Node's HTTP/2 costs more CPU per request
+    // (npm run bench: row 3 0.48 with it, 0.72 without; row 2 1.063 vs 1.030; docs/benchmarks.md).
+    allowH2: false,
     connections: options.connectionsPerOrigin,
     // One exchange per connection at a time. undici would not send a second POST on a busy
     // connection anyway, but with more allowed its pool would queue requests there (behind a

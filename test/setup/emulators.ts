@@ -1,5 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { type Emulators, startEmulators } from '../../emulators/index.js';
 import { FUNCTIONS_CORE_STAND_IN_DIR } from '../../scripts/paths.js';
@@ -22,8 +21,6 @@ export interface EmulatorInfo {
 declare module 'vitest' {
   export interface ProvidedContext {
     emulators: EmulatorInfo;
-    /** A second pair that offers HTTP/1.1 only (no ALPN h2), for the pool's fallback. */
-    http1Emulators: { entraUrl: string; env: Record<string, string> };
   }
 }
 
@@ -41,15 +38,7 @@ export default async function setup(project: TestProject) {
     .filter(Boolean)
     .join(delimiter);
   const emulators: Emulators = await startEmulators();
-  const http1 = await startEmulators({ http2: false });
-  // Workers trust both pairs' certificates: one file, read by Node when each worker starts.
-  const caCertPath = join(dirname(emulators.caCertPath), 'both-ca.pem');
-  writeFileSync(
-    caCertPath,
-    `${readFileSync(emulators.caCertPath, 'utf8')}\n${readFileSync(http1.caCertPath, 'utf8')}`,
-  );
-  process.env.NODE_EXTRA_CA_CERTS = caCertPath;
-  project.provide('http1Emulators', { entraUrl: http1.entraUrl, env: http1.env });
+  process.env.NODE_EXTRA_CA_CERTS = emulators.caCertPath;
   project.provide('emulators', {
     entraUrl: emulators.entraUrl,
     graphUrl: emulators.graphUrl,
@@ -65,7 +54,6 @@ export default async function setup(project: TestProject) {
     env: emulators.env,
   });
   return async () => {
-    await http1.close();
     await emulators.close();
   };
 }
