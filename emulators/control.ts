@@ -47,6 +47,7 @@ const GRAPH_MODES: readonly GraphFailureMode[] = [
   'stall_body',
   'reset_after_change',
   'hang_after_change',
+  'early_hints_hang_after_change',
 ];
 const KEYS_MODES: readonly KeysFailureMode[] = [
   'server_error',

@@ -113,6 +113,10 @@ export function graphHandler(ctx: EmulatorContext): Handler {
     user.password = newPassword;
     user.passwordChanges++;
     if (afterChange) {
+      // An informational answer is not Graph's answer: a client must still wait for the final one.
+      if (afterChange.mode === 'early_hints_hang_after_change') {
+        res.writeEarlyHints({ link: '</>; rel=preconnect' });
+      }
       const mode = afterChange.mode === 'reset_after_change' ? 'reset' : 'hang';
       await applyTransportFailure(ctx, req, { ...afterChange, target: 'graph', mode });
       return;

@@ -102,7 +102,9 @@ export type GraphFailureMode =
   /** The password is changed, then the answer is lost: the stream/connection is dropped. */
   | 'reset_after_change'
   /** The password is changed, then no answer ever comes. */
-  | 'hang_after_change';
+  | 'hang_after_change'
+  /** The password is changed, a `103 Early Hints` is sent, then no final answer ever comes. */
+  | 'early_hints_hang_after_change';
 
 /** Failures of the key endpoint (/discovery/v2.0/keys). */
 export type KeysFailureMode =

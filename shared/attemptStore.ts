@@ -68,14 +68,6 @@ const isTableNotFound = (error: unknown): boolean => {
   );
 };
 
-/** Azurite over http on loopback; shared keys and tokens never travel in clear text elsewhere. */
-function allowsInsecureConnection(connectionString: string): boolean {
-  return (
-    /(^|;)\s*UseDevelopmentStorage=true/i.test(connectionString) ||
-    /(^|;)\s*TableEndpoint=http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/i.test(connectionString)
-  );
-}
-
 async function tableClient(location: AttemptStoreLocation): Promise<TableClient> {
   // Loaded on first use: the Tables SDK and @azure/identity are heavy and cold starts matter.
   const { TableClient } = await import('@azure/data-tables');
@@ -84,7 +76,8 @@ async function tableClient(location: AttemptStoreLocation): Promise<TableClient>
   if (location.kind === 'connectionString') {
     return TableClient.fromConnectionString(location.connectionString, location.table, {
       ...options,
-      allowInsecureConnection: allowsInsecureConnection(location.connectionString),
+      // Plain http only to loopback (Azurite), as shared/config.ts decided.
+      allowInsecureConnection: location.allowInsecureConnection,
     });
   }
   const { ManagedIdentityCredential } = await import('@azure/identity');

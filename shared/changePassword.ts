@@ -6,7 +6,7 @@ import { changePasswordInGraph, type GraphSuccess } from './graph.js';
 import { createOnBehalfOfExchanger } from './onBehalfOf.js';
 import { type ChangePasswordBody, parseChangePasswordBody, type RawBody } from './requestBody.js';
 import type { AttemptTrace } from './telemetry.js';
-import { createUpstreamPool, type UpstreamPool } from './upstreamPool.js';
+import { createUpstreamPool, type UpstreamPool, WAIT_FACTOR } from './upstreamPool.js';
 
 export interface ChangePasswordInput {
   authorization: string | null;
@@ -18,20 +18,32 @@ export interface ChangePasswordInput {
   warn?: (message: string) => void;
 }
 
-/** A 400 from Graph is a failed attempt (wrong current password or rejected new one alike). */
+/**
+ * A 400 from Graph is a failed attempt (wrong current password or rejected new one alike),
+ * whether its answer is relayed or refused (an answer that echoes the new password is refused:
+ * a guesser must not be able to choose a new password that makes the guess uncounted).
+ */
 function outcomeOf(result: Result<GraphSuccess> | undefined): AttemptOutcome {
   if (result?.ok) return 'succeeded';
   const failure = result?.failure;
-  return failure?.code === 'graph_error' && failure.status === 400 ? 'failed' : 'not_counted';
+  const graphStatus =
+    failure?.code === 'graph_error'
+      ? failure.status
+      : failure?.code === 'graph_bad_response'
+        ? failure.graphStatus
+        : undefined;
+  return graphStatus === 400 ? 'failed' : 'not_counted';
 }
 
 /**
- * The longest an attempt can stay reserved before it is settled: the managed identity's token,
- * the token exchange and the Graph call (each bounded by GRAPH_TIMEOUT_MS), then the store write.
+ * The longest an attempt can stay reserved before it is settled: the managed identity's token
+ * (bounded by GRAPH_TIMEOUT_MS), the token exchange and the Graph call (each a wait for a pooled
+ * connection of up to WAIT_FACTOR × GRAPH_TIMEOUT_MS, then the exchange itself), then the store
+ * write. With the defaults (10 s, 2 s): 72 s.
  */
-function settledWithinMs(config: Config): number {
+export function settledWithinMs(config: Config): number {
   const store = config.attemptLimit.enabled ? config.attemptLimit.storeTimeoutMs : 0;
-  return 3 * config.graphTimeoutMs + store;
+  return (1 + 2 * (WAIT_FACTOR + 1)) * config.graphTimeoutMs + store;
 }
 
 /**

@@ -43,7 +43,13 @@ export type ClientCredential =
 
 /** Where the failed-attempt counts live (Azure Table Storage). */
 export type AttemptStoreLocation =
-  | { kind: 'connectionString'; connectionString: string; table: string }
+  | {
+      kind: 'connectionString';
+      connectionString: string;
+      table: string;
+      /** Plain http, allowed only to loopback (Azurite): decided here, once. */
+      allowInsecureConnection: boolean;
+    }
   | { kind: 'managedIdentity'; endpoint: string; managedIdentityClientId: string; table: string };
 
 /** The guessing protection: a budget of failed attempts per user, or off (said explicitly). */
@@ -269,11 +275,11 @@ const TABLE_NAME = /^[A-Za-z][A-Za-z0-9]{2,62}$/;
  * (utils/connectionString.ts): an account string needs DefaultEndpointsProtocol, AccountName and
  * AccountKey; otherwise it is a SAS string, needing TableEndpoint and SharedAccessSignature.
  * Checked here so that a bad one is a configuration error, not a failure of every request.
- * Plain http only to loopback (Azurite).
+ * Plain http only to loopback (Azurite): returns whether the string asks for it.
  */
-function checkStorageConnectionString(value: string): void {
+function checkStorageConnectionString(value: string): boolean {
   const name = 'ATTEMPT_STORE_CONNECTION_STRING';
-  if (/usedevelopmentstorage=true/i.test(value)) return;
+  if (/usedevelopmentstorage=true/i.test(value)) return true;
   const parts = new Map<string, string>();
   for (const element of value.split(';')) {
     const at = element.indexOf('=');
@@ -309,6 +315,7 @@ function checkStorageConnectionString(value: string): void {
       `${name} must reach the table service over https (http only on loopback)`,
     );
   }
+  return url.protocol === 'http:';
 }
 
 function attemptLimit(env: Env, credential: ClientCredential): AttemptLimitConfig {
@@ -346,8 +353,11 @@ function attemptLimit(env: Env, credential: ClientCredential): AttemptLimitConfi
   }
   const limits = { enabled: true as const, maxFailedAttempts, windowSeconds, storeTimeoutMs };
   if (connectionString !== undefined) {
-    checkStorageConnectionString(connectionString);
-    return { ...limits, store: { kind: 'connectionString', connectionString, table } };
+    const allowInsecureConnection = checkStorageConnectionString(connectionString);
+    return {
+      ...limits,
+      store: { kind: 'connectionString', connectionString, table, allowInsecureConnection },
+    };
   }
   if (credential.kind !== 'managedIdentity') {
     throw new SettingError(

@@ -56,7 +56,8 @@ export type Failure =
       claims?: string;
     }
   | { code: 'graph_unreachable' }
-  | { code: 'graph_bad_response' }
+  /** graphStatus: Graph's own status when it answered, so the attempt count can still read it. */
+  | { code: 'graph_bad_response'; graphStatus?: number }
   | { code: 'graph_timeout_change_unknown' }
   | { code: 'graph_connection_lost_change_unknown' }
   // Guessing protection (the failed-attempt budget and its store).

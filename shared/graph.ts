@@ -16,12 +16,12 @@ export interface GraphSuccess {
  * request was sent, nothing happened. Once Graph may have received it, the password may have
  * changed, and the error must say so: the user checks by signing in with the new password.
  */
-function lostExchange(exchange: UpstreamExchange): Failure {
+function lostExchange(exchange: UpstreamExchange, graphStatus: number | undefined): Failure {
   // Every pooled connection stayed busy for the whole budget: this instance is saturated.
   if (exchange.expired === 'waiting') return serverBusy();
   if (!exchange.sent) return { code: 'graph_unreachable' };
   // Graph's status line arrived and was not a success: nothing changed, the body was lost.
-  if (exchange.answered) return { code: 'graph_bad_response' };
+  if (exchange.answered) return { code: 'graph_bad_response', graphStatus };
   return exchange.expired === 'exchange'
     ? { code: 'graph_timeout_change_unknown' }
     : { code: 'graph_connection_lost_change_unknown' };
@@ -45,6 +45,7 @@ export async function changePasswordInGraph(
   const url = `${config.graphBaseUrl}/${config.graphApiVersion}/me/changePassword`;
   // GRAPH_TIMEOUT_MS counts from the moment a connection takes the request.
   const exchange = pool.exchange(config.graphTimeoutMs);
+  let graphStatus: number | undefined;
   try {
     const response = await fetch(url, {
       method: 'POST',
@@ -64,6 +65,7 @@ export async function changePasswordInGraph(
       signal: exchange.signal,
     });
     noteHttpResponse(response);
+    graphStatus = response.status;
     if (response.status >= 200 && response.status < 300) {
       await discardBody(response);
       const requestId = response.headers.get('request-id');
@@ -73,7 +75,7 @@ export async function changePasswordInGraph(
     }
     return await relayGraphError(response, body);
   } catch {
-    return fail(lostExchange(exchange));
+    return fail(lostExchange(exchange, graphStatus));
   } finally {
     exchange.end();
   }

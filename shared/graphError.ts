@@ -92,7 +92,11 @@ export function caeClaimsOf(header: string | null): string | undefined {
   }
 }
 
-const badResponse: Failure = { code: 'graph_bad_response' };
+/** Graph answered `status`, in a form we do not relay. */
+const badResponse = (status: number): Failure => ({
+  code: 'graph_bad_response',
+  graphStatus: status,
+});
 
 /**
  * Graph's error, relayed through an allow-list: a status Graph documents, `error.code`,
@@ -112,17 +116,17 @@ export async function relayGraphError(
   try {
     text = await readBoundedText(response);
   } catch (error) {
-    if (error instanceof BodyTooLarge) return fail(badResponse);
+    if (error instanceof BodyTooLarge) return fail(badResponse(response.status));
     throw error;
   }
-  if (!RELAYED_STATUSES.has(response.status)) return fail(badResponse);
+  if (!RELAYED_STATUSES.has(response.status)) return fail(badResponse(response.status));
   let body: RelayedGraphError | undefined;
   try {
     body = allowListedGraphError(JSON.parse(text));
   } catch {
     body = undefined;
   }
-  if (!body) return fail(badResponse);
+  if (!body) return fail(badResponse(response.status));
 
   const headers: Record<string, string> = {};
   const retryAfter = retryAfterOf(response.headers.get('retry-after'));
@@ -139,7 +143,7 @@ export async function relayGraphError(
     ...Object.values(headers),
     claims ?? '',
   ];
-  if (carriesSecret(relayed, passwords)) return fail(badResponse);
+  if (carriesSecret(relayed, passwords)) return fail(badResponse(response.status));
   return fail({
     code: 'graph_error',
     status: response.status,

@@ -47,7 +47,7 @@ export interface UpstreamExchange {
   readonly signal: AbortSignal;
   /** A connection took the request: from here on the upstream may have acted on it. */
   readonly sent: boolean;
-  /** The response's status line and headers arrived. */
+  /** The final response's status line and headers arrived (not a 1xx). */
   readonly answered: boolean;
   /** Set when a budget ran out (and the request was aborted because of it). */
   readonly expired: ExpiredBudget | undefined;
@@ -91,7 +91,7 @@ export const serverBusy = (): Failure => ({
  * The wait for a free connection may last twice the exchange budget: in a burst, requests queue
  * for the pool while the CPU is busy with the ones ahead; past that the instance is saturated.
  */
-const WAIT_FACTOR = 2;
+export const WAIT_FACTOR = 2;
 
 class ExchangeBudget extends Error {
   override name = 'TimeoutError';
@@ -172,7 +172,9 @@ function startExchange(agent: Dispatcher, budgetMs: number): UpstreamExchange {
         return handler.onConnect?.(abort, context);
       };
       observed.onHeaders = (...args) => {
-        answered = true;
+        // undici reports informational answers (1xx, e.g. 103 Early Hints) here too: those are
+        // not the upstream's answer, which may still never come.
+        if (Number(args[0]) >= 200) answered = true;
         return handler.onHeaders?.(...args) ?? true;
       };
       observed.onComplete = (trailers) => {

@@ -72,6 +72,13 @@ describe('the docs say what the code does', () => {
     expect(readme).toMatch(new RegExp(`\\| \`${code}\` +\\|`));
   });
 
+  it('README error table lists no code the app does not have', () => {
+    const table = readme.split('### Errors')[1]?.split('\n### ')[0] ?? '';
+    const listed = [...table.matchAll(/^\| [^|]+\| `([a-z_]+)` +\|/gm)].map((m) => m[1] ?? '');
+    expect(listed.length).toBeGreaterThan(20);
+    expect(listed.filter((code) => !(code in CODES))).toEqual([]);
+  });
+
   it('gives a newcomer exactly two commands', () => {
     const quickStart = readme.split('## Quick start')[1]?.split('\n## ')[0] ?? '';
     const block = quickStart.split('```sh')[1]?.split('```')[0] ?? '';

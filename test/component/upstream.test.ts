@@ -161,6 +161,8 @@ describe('Graph failures map to deliberate statuses and are never retried', () =
   it.each([
     ['hang_after_change', 504, 'graph_timeout_change_unknown'],
     ['reset_after_change', 502, 'graph_connection_lost_change_unknown'],
+    // A 1xx is no answer: the timeout still says the password may have changed.
+    ['early_hints_hang_after_change', 504, 'graph_timeout_change_unknown'],
   ] as const)(
     'Graph changed the password and the answer was lost (%s): %i %s, and it did change',
     async (mode, status, code) => {

@@ -50,6 +50,7 @@ describe('loadConfig', () => {
           kind: 'connectionString',
           connectionString: STORE,
           table: 'changepasswordattempts',
+          allowInsecureConnection: true,
         },
       },
     });
@@ -167,12 +168,33 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    'UseDevelopmentStorage=true',
-    'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;',
-    'DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=a2V5;EndpointSuffix=core.windows.net',
-    'TableEndpoint=https://acct.table.core.windows.net/;SharedAccessSignature=sv=2024&sig=abc',
-  ])('accepts the storage connection string %s', (value) => {
-    expect(loadConfig({ ...base, ATTEMPT_STORE_CONNECTION_STRING: value }).ok).toBe(true);
+    ['UseDevelopmentStorage=true', true],
+    [
+      'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;',
+      true,
+    ],
+    // Any loopback address: what the config accepts, the store client must be allowed to reach.
+    [
+      'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;TableEndpoint=http://127.0.0.2:10002/devstoreaccount1;',
+      true,
+    ],
+    [
+      'DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=a2V5;EndpointSuffix=core.windows.net',
+      false,
+    ],
+    [
+      'TableEndpoint=https://acct.table.core.windows.net/;SharedAccessSignature=sv=2024&sig=abc',
+      false,
+    ],
+  ])('accepts the storage connection string %s (plain http allowed: %s)', (value, insecure) => {
+    const result = loadConfig({ ...base, ATTEMPT_STORE_CONNECTION_STRING: value });
+    if (!result.ok) throw new Error(result.message);
+    const { attemptLimit } = result.config;
+    expect(
+      attemptLimit.enabled && attemptLimit.store.kind === 'connectionString'
+        ? attemptLimit.store.allowInsecureConnection
+        : 'no connection string',
+    ).toBe(insecure);
   });
 
   it('never repeats a setting value in its message', () => {
