@@ -55,6 +55,8 @@ function detailOf(failure: Failure): AttemptRecord['detail'] {
       };
     case 'graph_error':
       return { graphStatus: failure.status };
+    case 'graph_bad_response':
+      return failure.graphStatus ? { graphStatus: failure.graphStatus } : {};
     case 'attempt_store_unavailable':
       return { storeReason: failure.reason };
     default:

@@ -37,7 +37,7 @@ export interface AttemptRecord {
   outcome: string;
   status: number;
   /** The failure's safe detail, e.g. { reason: 'expired' }; never a value the caller sent. */
-  detail: Record<string, string | number>;
+  detail: Partial<Record<DetailKey, string | number>>;
   graphRequestId?: string;
   clientRequestId: string;
   tenantId?: string;
@@ -52,6 +52,7 @@ const ATTRIBUTE_OF = {
   entraError: 'changepassword.entra_error',
   aadsts: 'changepassword.aadsts',
   graphStatus: 'changepassword.graph_status',
+  storeReason: 'changepassword.store_reason',
   limitBytes: 'changepassword.limit_bytes',
   graphRequestId: 'changepassword.graph_request_id',
   clientRequestId: 'changepassword.client_request_id',
@@ -59,6 +60,11 @@ const ATTRIBUTE_OF = {
 } as const;
 
 type LogKey = keyof typeof ATTRIBUTE_OF;
+/** A detail's key must have its span attribute: the log line and the span cannot drift apart. */
+type DetailKey = Exclude<
+  LogKey,
+  'outcome' | 'status' | 'graphRequestId' | 'clientRequestId' | 'tenantId'
+>;
 
 /** The record as ordered `key=value` pairs, for the log line. */
 export function logFields(record: AttemptRecord): [string, string | number][] {

@@ -104,21 +104,28 @@ function outcomeLine(reply: Reply): Map<string, string> {
   return fields;
 }
 
-/** The log line says what the span says: each span attribute of the record, same value. */
+/** The log line's own fields, which are not part of the attempt's record. */
+const LINE_ONLY = ['traceId', 'durationMs', 'invocationId'];
+const RECORD = ['outcome', 'status', 'graphRequestId', 'clientRequestId', 'tenantId'];
+const NUMERIC = ['graphStatus', 'limitBytes'];
+
+/** The log line says what the span says: every field of the line is a span attribute, same value. */
 function expectLogMatchesSpan(reply: Reply, server: ReadableSpan) {
   const fields = outcomeLine(reply);
+  // Every other field is the failure's detail (reason, field, graphStatus, storeReason, …).
+  const detail = [...fields].filter(([key]) => !LINE_ONLY.includes(key) && !RECORD.includes(key));
   const fromLog = spanAttributes({
     outcome: fields.get('outcome') as string,
     status: Number(fields.get('status')),
     detail: Object.fromEntries(
-      ['reason', 'field', 'entraError', 'aadsts', 'graphStatus']
-        .filter((key) => fields.has(key))
-        .map((key) => [key, key === 'graphStatus' ? Number(fields.get(key)) : fields.get(key)]),
-    ) as Record<string, string | number>,
+      detail.map(([key, value]) => [key, NUMERIC.includes(key) ? Number(value) : value]),
+    ),
     graphRequestId: fields.get('graphRequestId'),
     clientRequestId: fields.get('clientRequestId') as string,
     tenantId: fields.get('tenantId'),
   });
+  const present = [...fields].filter(([key, value]) => !LINE_ONLY.includes(key) && value !== '-');
+  expect(Object.keys(fromLog)).toHaveLength(present.length); // no field without its attribute
   const recorded = Object.fromEntries(
     Object.keys(fromLog).map((key) => [key, server.attributes[key]]),
   );
@@ -333,6 +340,25 @@ describe('each failure class', () => {
     expect(child(GRAPH).attributes['error.type']).toBe('graph_unreachable');
     expect(child(GRAPH).attributes['server.port']).toBe(9);
     expect(server.status.code).toBe(SpanStatusCode.ERROR);
+    expectLogMatchesSpan(reply, server);
+  });
+
+  it('the attempt store unreachable: a 503 error with the store reason, no Entra or Graph span', async () => {
+    const unreachable = (emulators.env.ATTEMPT_STORE_CONNECTION_STRING ?? '').replace(
+      /TableEndpoint=http:\/\/127\.0\.0\.1:\d+/,
+      'TableEndpoint=http://127.0.0.1:9',
+    );
+    expect(unreachable).toContain('127.0.0.1:9/');
+    const reply = await attempt({
+      handler: newHandler({ ATTEMPT_STORE_CONNECTION_STRING: unreachable }),
+      token: await token(),
+      body: { currentPassword: PASSWORD, newPassword: 'Never-Applied1!' },
+    });
+    const { server, children, child } = traceOf(reply);
+    expect(reply.json?.error?.code).toBe('attempt_store_unavailable');
+    expect(server.attributes['changepassword.store_reason']).toBe('unreachable');
+    expect(child(STORE).status.code).toBe(SpanStatusCode.ERROR);
+    expect(children.map((c) => c.name)).toEqual([STORE]);
     expectLogMatchesSpan(reply, server);
   });
 
