@@ -7,9 +7,11 @@ import { parse } from 'yaml';
 import { ROOT } from '../../scripts/paths.js';
 
 interface Step {
+  name?: string;
   run?: string;
   uses?: string;
   if?: string;
+  env?: Record<string, string>;
 }
 interface Workflow {
   jobs: Record<string, { env?: Record<string, string>; steps: Step[] }>;
@@ -40,5 +42,35 @@ describe('.github/workflows/ci.yml', () => {
       const needsAzure = /azd|setup-azd/.test(`${step.run ?? ''}${step.uses ?? ''}`);
       expect(step.if === "env.HAS_AZURE == 'true'", step.run ?? step.uses).toBe(needsAzure);
     }
+  });
+});
+
+describe('.github/workflows/deploy.yml', () => {
+  const deploy = parse(
+    readFileSync(join(ROOT, '.github', 'workflows', 'deploy.yml'), 'utf8'),
+  ) as Workflow;
+  const parameters = readFileSync(join(ROOT, 'infra', 'main.parameters.json'), 'utf8');
+  // The variables infra/main.parameters.json reads, but the environment's name and location (the
+  // job's own env).
+  const read = [...parameters.matchAll(/\$\{([A-Z_]+)(?:=[^}]*)?\}/g)]
+    .map((m) => m[1] ?? '')
+    .filter((name) => name !== 'AZURE_ENV_NAME' && name !== 'AZURE_LOCATION')
+    .sort();
+
+  it('passes every optional infra parameter that is set as a repository variable', () => {
+    const steps = Object.values(deploy.jobs).flatMap((job) => job.steps);
+    const pass = steps.find((step) => step.env && /GITHUB_ENV/.test(step.run ?? ''));
+    expect(read.length).toBeGreaterThan(8);
+    // From the repository's variables into the step …
+    expect(Object.keys(pass?.env ?? {}).sort()).toEqual(read);
+    for (const name of read) expect(pass?.env?.[name]).toBe(`\${{ vars.${name} }}`);
+    // … and on to azd, when set.
+    const looped = /for name in ([^;]+);/.exec(pass?.run ?? '')?.[1] ?? '';
+    expect(
+      looped
+        .split(/[\s\\]+/)
+        .filter(Boolean)
+        .sort(),
+    ).toEqual(read);
   });
 });
