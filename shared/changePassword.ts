@@ -1,12 +1,12 @@
 import { type Caller, createAccessTokenValidator } from './accessToken.js';
 import { type AttemptOutcome, createAttemptLimiter } from './attemptLimit.js';
-import type { Config } from './config.js';
+import { attemptSettledWithinMs, type Config } from './config.js';
 import type { Result } from './failures.js';
 import { changePasswordInGraph, type GraphSuccess } from './graph.js';
 import { createOnBehalfOfExchanger } from './onBehalfOf.js';
 import { type ChangePasswordBody, parseChangePasswordBody, type RawBody } from './requestBody.js';
 import type { AttemptTrace } from './telemetry.js';
-import { createUpstreamPool, type UpstreamPool, WAIT_FACTOR } from './upstreamPool.js';
+import { createUpstreamPool, type UpstreamPool } from './upstreamPool.js';
 
 export interface ChangePasswordInput {
   authorization: string | null;
@@ -35,15 +35,10 @@ function outcomeOf(result: Result<GraphSuccess> | undefined): AttemptOutcome {
   return graphStatus === 400 ? 'failed' : 'not_counted';
 }
 
-/**
- * The longest an attempt can stay reserved before it is settled: the managed identity's token
- * (bounded by GRAPH_TIMEOUT_MS), the token exchange and the Graph call (each a wait for a pooled
- * connection of up to WAIT_FACTOR × GRAPH_TIMEOUT_MS, then the exchange itself), then the store
- * write. With the defaults (10 s, 2 s): 72 s.
- */
-export function settledWithinMs(config: Config): number {
+/** How long a reserved attempt can be in progress at most (for a refusal's Retry-After). */
+function settledWithinMs(config: Config): number {
   const store = config.attemptLimit.enabled ? config.attemptLimit.storeTimeoutMs : 0;
-  return (1 + 2 * (WAIT_FACTOR + 1)) * config.graphTimeoutMs + store;
+  return attemptSettledWithinMs(config.graphTimeoutMs, store);
 }
 
 /**

@@ -427,6 +427,14 @@ function parse(env: Env): Config {
   const graphTimeoutMs = integer(env, 'GRAPH_TIMEOUT_MS', 10_000, 100, 120_000);
   const maxConcurrentRequests = integer(env, 'MAX_CONCURRENT_REQUESTS', 512, 1, 100_000);
   const clientCredential = credential(env);
+  const limits = attemptLimit(env, clientCredential);
+  const storeTimeoutMs = limits.enabled ? limits.storeTimeoutMs : 0;
+  if (longestRequestMs(graphTimeoutMs, storeTimeoutMs) > HTTP_RESPONSE_LIMIT_MS) {
+    throw new SettingError(
+      'GRAPH_TIMEOUT_MS',
+      `GRAPH_TIMEOUT_MS is too long for Azure's 230 s limit on an HTTP answer: a request may take 8 × GRAPH_TIMEOUT_MS + 2 × ATTEMPT_STORE_TIMEOUT_MS, which must stay within ${HTTP_RESPONSE_LIMIT_MS} ms`,
+    );
+  }
   return {
     tenantId,
     clientId,
@@ -446,9 +454,37 @@ function parse(env: Env): Config {
     graphTimeoutMs,
     corsAllowedOrigins: list(env, 'CORS_ALLOWED_ORIGINS').map(origin),
     maxConcurrentRequests,
-    attemptLimit: attemptLimit(env, clientCredential),
+    attemptLimit: limits,
   };
 }
+
+/**
+ * How many exchange budgets (GRAPH_TIMEOUT_MS) an upstream call may wait for a pooled connection
+ * before it is refused as server_busy (shared/upstreamPool.ts): in a burst, requests queue for
+ * the pool while the CPU is busy with the ones ahead.
+ */
+export const CONNECTION_WAIT_FACTOR = 2;
+
+/**
+ * The longest a reserved attempt can stay unsettled: the managed identity's token, then for Entra
+ * ID and for Graph the wait for a pooled connection and the exchange, then the store write.
+ * With the defaults (10 s, 2 s): 72 s.
+ */
+export function attemptSettledWithinMs(graphTimeoutMs: number, storeTimeoutMs: number): number {
+  return (1 + 2 * (CONNECTION_WAIT_FACTOR + 1)) * graphTimeoutMs + storeTimeoutMs;
+}
+
+/** The longest a request can take: the signing keys' fetch, the reservation, then the attempt. */
+function longestRequestMs(graphTimeoutMs: number, storeTimeoutMs: number): number {
+  return graphTimeoutMs + storeTimeoutMs + attemptSettledWithinMs(graphTimeoutMs, storeTimeoutMs);
+}
+
+/**
+ * Azure answers an HTTP-triggered function's request itself after 230 s, whatever the function
+ * timeout (Azure Load Balancer's idle timeout; learn.microsoft.com, "Function app timeout
+ * duration"): a request must end well before, with our own answer. 10 s to spare.
+ */
+const HTTP_RESPONSE_LIMIT_MS = 220_000;
 
 /**
  * Parses and validates the app settings once.

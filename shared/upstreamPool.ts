@@ -1,4 +1,5 @@
 import { SERVER_BUSY_RETRY_AFTER_SECONDS } from './admission.js';
+import { CONNECTION_WAIT_FACTOR } from './config.js';
 import type { Failure } from './failures.js';
 
 /** A request handler as Node's fetch hands it to a dispatcher (undici's callback interface). */
@@ -87,11 +88,8 @@ export const serverBusy = (): Failure => ({
   retryAfterSeconds: SERVER_BUSY_RETRY_AFTER_SECONDS,
 });
 
-/**
- * The wait for a free connection may last twice the exchange budget: in a burst, requests queue
- * for the pool while the CPU is busy with the ones ahead; past that the instance is saturated.
- */
-export const WAIT_FACTOR = 2;
+/** The wait for a free connection may last this many exchange budgets; past that, saturated. */
+const WAIT_FACTOR = CONNECTION_WAIT_FACTOR;
 
 class ExchangeBudget extends Error {
   override name = 'TimeoutError';

@@ -123,6 +123,9 @@ describe('loadConfig', () => {
     [{ GRAPH_API_VERSION: 'v2.0' }, 'GRAPH_API_VERSION'],
     [{ GRAPH_TIMEOUT_MS: '10s' }, 'GRAPH_TIMEOUT_MS'],
     [{ GRAPH_TIMEOUT_MS: '5' }, 'GRAPH_TIMEOUT_MS'],
+    // 8 × 27001 + 2 × 2000 ms > 220 s: Azure would answer for us at 230 s.
+    [{ GRAPH_TIMEOUT_MS: '27001' }, 'GRAPH_TIMEOUT_MS'],
+    [{ GRAPH_TIMEOUT_MS: '21000', ATTEMPT_STORE_TIMEOUT_MS: '30000' }, 'GRAPH_TIMEOUT_MS'],
     [{ MAX_CONCURRENT_REQUESTS: '0' }, 'MAX_CONCURRENT_REQUESTS'],
     [{ MAX_CONCURRENT_REQUESTS: 'many' }, 'MAX_CONCURRENT_REQUESTS'],
     [{ CORS_ALLOWED_ORIGINS: '*' }, 'CORS_ALLOWED_ORIGINS'],
@@ -195,6 +198,14 @@ describe('loadConfig', () => {
         ? attemptLimit.store.allowInsecureConnection
         : 'no connection string',
     ).toBe(insecure);
+  });
+
+  it.each([
+    [{ GRAPH_TIMEOUT_MS: '27000' }, 27_000],
+    [{ GRAPH_TIMEOUT_MS: '27500', MAX_FAILED_ATTEMPTS: 'off' }, 27_500],
+  ])('accepts the longest GRAPH_TIMEOUT_MS that ends within 220 s: %o', (override, expected) => {
+    const result = loadConfig({ ...base, ...override });
+    expect(result.ok ? result.config.graphTimeoutMs : result.message).toBe(expected);
   });
 
   it('never repeats a setting value in its message', () => {
