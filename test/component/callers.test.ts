@@ -49,6 +49,24 @@ describe('ALLOWED_CLIENT_APP_IDS', () => {
     await expectNoUpstreamCall();
   });
 
+  // v1 tokens name the client app in appid (no azp). Entra issues them with the sts.windows.net
+  // issuer, trusted only on the public cloud; here the emulator signs one with its own issuer.
+  const v1 = (clientId?: string): Partial<MintTokenRequest> => ({
+    version: 1,
+    issuer: `${emulators.entraUrl}/${emulators.tenantId}/v2.0`,
+    ...(clientId && { clientId }),
+  });
+
+  it('admits a v1 token obtained by a listed client app (appid)', async () => {
+    expectAdmitted(await send(onlyTheSpa, v1()));
+  });
+
+  it('refuses a v1 token of any other client app', async () => {
+    const reply = await send(onlyTheSpa, v1(OTHER_CLIENT));
+    expect(reply.json?.error?.code).toBe('client_app_not_allowed');
+    await expectNoUpstreamCall();
+  });
+
   it('unset, admits any client app the tenant lets obtain the scope', async () => {
     expectAdmitted(await send(newHandler(), { clientId: OTHER_CLIENT }));
   });
