@@ -34,6 +34,20 @@ describe('readBoundedText', () => {
     expect(seen.cancelled).toBe(true);
   });
 
+  it('decides on the declared Content-Length alone, before any byte arrives', async () => {
+    // The stream holds nothing (yet): only the header can tell the answer is too large.
+    const seen = { cancelled: false };
+    const nothingYet = new ReadableStream<Uint8Array>({
+      pull: () => new Promise<void>(() => undefined),
+      cancel() {
+        seen.cancelled = true;
+      },
+    });
+    const response = new Response(nothingYet, { headers: { 'content-length': '300000000' } });
+    await expect(readBoundedText(response)).rejects.toBeInstanceOf(BodyTooLarge);
+    expect(seen.cancelled).toBe(true);
+  });
+
   it('cancels an undeclared body as soon as it passes the cap', async () => {
     const { response, seen } = streamedResponse(300 * 1024 * 1024);
     await expect(readBoundedText(response, 64 * 1024)).rejects.toBeInstanceOf(BodyTooLarge);
