@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Browser end to end: Chromium (playwright-core, /usr/bin/chromium) drives examples/spa against
-// the dev stack (test/browser/global-setup.ts). `npm run test:browser`.
+// Browser end to end: Chromium (playwright-core; the browser scripts/browser.ts finds) drives
+// examples/spa against the dev stack (test/browser/global-setup.ts). `npm run test:browser`.
 export default defineConfig({
   test: {
     include: ['test/browser/**/*.browser.test.ts'],

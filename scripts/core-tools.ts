@@ -22,5 +22,7 @@ export const INSTALL_CORE_TOOLS = [
   '  brew tap azure/functions && brew install azure-functions-core-tools@4  (macOS)',
   '  sudo apt-get install azure-functions-core-tools-4                      (Debian, Ubuntu: first add',
   "    Microsoft's package feed, https://learn.microsoft.com/azure/azure-functions/functions-run-local)",
+  '(npm 11 may warn that the package\'s install script is "not yet covered by allowScripts": it',
+  '  still runs, and it is the step that downloads func.)',
   'Then check with `func --version`. (npm run dev works without it: it falls back to a local host.)',
 ].join('\n');

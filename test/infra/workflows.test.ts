@@ -36,7 +36,14 @@ describe('.github/workflows/ci.yml', () => {
     const preview = job?.steps.find((step) => /^azd provision --preview\b/.test(step.run ?? ''));
     expect(preview?.if).toBe("env.HAS_AZURE == 'true'");
     expect(job?.env?.HAS_AZURE).toMatch(/vars\.AZURE_CLIENT_ID != ''/);
-    expect(job?.env?.HAS_AZURE).toMatch(/vars\.AZURE_SUBSCRIPTION_ID != ''/);
+    for (const name of [
+      'AZURE_TENANT_ID',
+      'AZURE_SUBSCRIPTION_ID',
+      'AZURE_ENV_NAME',
+      'AZURE_LOCATION',
+    ]) {
+      expect(job?.env?.HAS_AZURE).toContain(`vars.${name} != ''`);
+    }
     // Every Azure step is skipped without them, compile and lint are not.
     for (const step of job?.steps ?? []) {
       const needsAzure = /azd|setup-azd/.test(`${step.run ?? ''}${step.uses ?? ''}`);
