@@ -16,6 +16,7 @@ import type {
 const TOKEN_MODES: readonly TokenFailureMode[] = [
   'interaction_required',
   'claims_challenge',
+  'claims_not_json',
   'consent_required',
   'server_error',
   'unavailable',

@@ -199,6 +199,8 @@ function scriptedError(failure: Failure): EntraError | undefined {
           'Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication.',
         claims: JSON.stringify({ access_token: { acrs: { essential: true, value: 'c1' } } }),
       };
+    case 'claims_not_json':
+      return { ...MFA_REQUIRED, claims: `<p>${'x'.repeat(8000)}</p>` };
     case 'consent_required':
       return {
         status: 400,

@@ -57,6 +57,8 @@ export type TokenFailureMode =
   | 'interaction_required'
   /** invalid_grant (AADSTS50079) with claims and no suberror. */
   | 'claims_challenge'
+  /** interaction_required whose claims are not a JSON object (an HTML fragment, 8 KB). */
+  | 'claims_not_json'
   | 'consent_required'
   | 'server_error'
   | 'unavailable'

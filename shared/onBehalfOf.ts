@@ -41,7 +41,23 @@ function observeError(seen: WireObservation, body: unknown): void {
   if (typeof suberror === 'string') seen.suberror = suberror;
   if (Array.isArray(error_codes))
     seen.errorCodes = error_codes.filter((c) => typeof c === 'number');
-  if (typeof claims === 'string' && claims !== '') seen.claims = claims;
+  seen.claims = claimsRequest(claims);
+}
+
+/** Entra's claims requests are a few hundred bytes of JSON; a client gets them base64-encoded. */
+const MAX_CLAIMS_LENGTH = 4096;
+
+/** Entra's `claims`, passed on only when it is what a client can hand to MSAL: a JSON object. */
+function claimsRequest(claims: unknown): string | undefined {
+  if (typeof claims !== 'string' || claims === '' || claims.length > MAX_CLAIMS_LENGTH) return;
+  try {
+    const parsed: unknown = JSON.parse(claims);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? claims
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The network client stopped reading an answer; MSAL turns this into its own error. */
@@ -228,7 +244,9 @@ function classify(error: unknown, seen: WireObservation): Failure {
     seen.errorCodes?.includes(65001) ||
     authError.errorNo === '65001';
   if (isConsent) return { code: 'consent_required' };
-  const claims = seen.claims ?? (error instanceof InteractionRequiredAuthError ? error.claims : '');
+  const claims =
+    seen.claims ??
+    (error instanceof InteractionRequiredAuthError ? claimsRequest(error.claims) : undefined);
   if (claims) return { code: 'insufficient_claims', claims };
   if (error instanceof InteractionRequiredAuthError) return { code: 'interaction_required' };
   if (entraError === 'invalid_grant') {

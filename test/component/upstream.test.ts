@@ -232,6 +232,15 @@ describe('the On-Behalf-Of exchange', () => {
     expect(reply.headers['www-authenticate']).toContain('error="insufficient_claims"');
   });
 
+  it('claims that are not a JSON object are not passed on: 401 interaction_required', async () => {
+    await addFailure(entraUrl, { target: 'token', mode: 'claims_not_json' });
+    const reply = await send();
+    expect(reply.status).toBe(401);
+    expect(reply.json?.error?.code).toBe('interaction_required');
+    expect(JSON.stringify(reply.json)).not.toContain('claims');
+    expect(reply.headers['www-authenticate'] ?? '').not.toContain('claims=');
+  });
+
   it('a user under an MFA policy succeeds once the token carries MFA', async () => {
     const mfaUser = uniqueUsername('mfa');
     await createUser(entraUrl, { username: mfaUser, password: PASSWORD, mfaRequired: true });
