@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,6 +132,8 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
         });
 
   const closing = new AbortController();
+  // Every delayed or hanging answer waits on this one signal: a burst holds hundreds at once.
+  setMaxListeners(0, closing.signal);
   const ctx: EmulatorContext = {
     entraUrl: entra.url,
     graphUrl: graph.url,
