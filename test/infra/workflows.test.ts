@@ -31,6 +31,22 @@ describe('.github/workflows/ci.yml', () => {
     expect(bicep.some((run) => /^az bicep lint --file infra\/main\.bicep\b/.test(run))).toBe(true);
   });
 
+  it('lint fails on the secret-handling rules (az bicep lint exits non-zero only on errors)', () => {
+    const config = JSON.parse(readFileSync(join(ROOT, 'infra', 'bicepconfig.json'), 'utf8')) as {
+      analyzers: { core: { enabled: boolean; rules: Record<string, { level: string }> } };
+    };
+    expect(config.analyzers.core.enabled).toBe(true);
+    for (const rule of [
+      'outputs-should-not-contain-secrets',
+      'secure-parameter-default',
+      'secure-secrets-in-params',
+      'use-secure-value-for-secure-inputs',
+      'no-hardcoded-env-urls',
+    ]) {
+      expect(config.analyzers.core.rules[rule]?.level, rule).toBe('error');
+    }
+  });
+
   it('previews the provisioning with azd only when the repository has Azure variables', () => {
     const job = ci.jobs.bicep;
     const preview = job?.steps.find((step) => /^azd provision --preview\b/.test(step.run ?? ''));
