@@ -58,6 +58,7 @@ var appSettings = {
   // Platform: Application Insights with local auth disabled; the identity authenticates.
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  // Not written: OpenTelemetry's OTEL_* settings (also read by the host), left to the operator.
   // Platform: the host refuses request bodies over 8 KiB before buffering them (the app's own
   // limit is 4096 bytes; bodies between the two still get the app's JSON 413).
   FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '8192'

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, SETTING_NAMES } from '../../shared/config.js';
 import { MAX_BODY_BYTES } from '../../shared/requestBody.js';
+import { TELEMETRY_SETTING_NAMES } from '../../shared/telemetrySettings.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const read = (path: string): string => readFileSync(join(root, path), 'utf8');
@@ -118,6 +119,15 @@ describe('function app settings in infra/app/api.bicep', () => {
       expect(names).toContain(name);
     },
   );
+
+  it('write the Application Insights settings, and leave the OTEL_* ones to the operator', () => {
+    // OpenTelemetry's own settings (an extra OTLP destination, the console exporter, the service
+    // name) are also read by the Functions host: an operator's deliberate choice, kept across
+    // deployments by the module's merge, and nothing the app needs (README, Telemetry).
+    for (const name of TELEMETRY_SETTING_NAMES) {
+      expect(names.includes(name), name).toBe(name.startsWith('APPLICATIONINSIGHTS_'));
+    }
+  });
 
   it('write the managed identity as the one credential, the other two empty', () => {
     expect(settings.get('MANAGED_IDENTITY_CLIENT_ID')).toBe('identityClientId');
