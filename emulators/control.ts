@@ -17,6 +17,7 @@ const TOKEN_MODES: readonly TokenFailureMode[] = [
   'interaction_required',
   'claims_challenge',
   'claims_not_json',
+  'invalid_grant_claims_not_json',
   'consent_required',
   'server_error',
   'unavailable',

@@ -40,6 +40,16 @@ const MFA_REQUIRED: EntraError = {
   claims: MFA_CLAIMS,
 };
 
+/** The other way Entra asks for more: invalid_grant (no suberror) carrying claims. */
+const CLAIMS_CHALLENGE: EntraError = {
+  status: 400,
+  error: 'invalid_grant',
+  code: 50079,
+  message:
+    'Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication.',
+  claims: JSON.stringify({ access_token: { acrs: { essential: true, value: 'c1' } } }),
+};
+
 const missing = (name: string): EntraError => ({
   status: 400,
   error: 'invalid_request',
@@ -190,17 +200,11 @@ function scriptedError(failure: Failure): EntraError | undefined {
     case 'interaction_required':
       return MFA_REQUIRED;
     case 'claims_challenge':
-      // The other way Entra asks for more: invalid_grant (no suberror) carrying claims.
-      return {
-        status: 400,
-        error: 'invalid_grant',
-        code: 50079,
-        message:
-          'Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication.',
-        claims: JSON.stringify({ access_token: { acrs: { essential: true, value: 'c1' } } }),
-      };
+      return CLAIMS_CHALLENGE;
     case 'claims_not_json':
       return { ...MFA_REQUIRED, claims: `<p>${'x'.repeat(8000)}</p>` };
+    case 'invalid_grant_claims_not_json':
+      return { ...CLAIMS_CHALLENGE, claims: '["not", "an", "object"]' };
     case 'consent_required':
       return {
         status: 400,

@@ -59,6 +59,8 @@ export type TokenFailureMode =
   | 'claims_challenge'
   /** interaction_required whose claims are not a JSON object (an HTML fragment, 8 KB). */
   | 'claims_not_json'
+  /** invalid_grant (AADSTS50079) whose claims are a JSON array, not an object. */
+  | 'invalid_grant_claims_not_json'
   | 'consent_required'
   | 'server_error'
   | 'unavailable'

@@ -32,6 +32,8 @@ interface WireObservation {
   suberror?: string;
   errorCodes?: number[];
   claims?: string;
+  /** Entra sent claims we do not pass on (not a JSON object, or too long): it still asks for more. */
+  unusableClaims?: boolean;
 }
 
 function observeError(seen: WireObservation, body: unknown): void {
@@ -42,6 +44,7 @@ function observeError(seen: WireObservation, body: unknown): void {
   if (Array.isArray(error_codes))
     seen.errorCodes = error_codes.filter((c) => typeof c === 'number');
   seen.claims = claimsRequest(claims);
+  seen.unusableClaims = typeof claims === 'string' && claims !== '' && !seen.claims;
 }
 
 /** Entra's claims requests are a few hundred bytes of JSON; a client gets them base64-encoded. */
@@ -248,7 +251,9 @@ function classify(error: unknown, seen: WireObservation): Failure {
     seen.claims ??
     (error instanceof InteractionRequiredAuthError ? claimsRequest(error.claims) : undefined);
   if (claims) return { code: 'insufficient_claims', claims };
-  if (error instanceof InteractionRequiredAuthError) return { code: 'interaction_required' };
+  if (error instanceof InteractionRequiredAuthError || seen.unusableClaims) {
+    return { code: 'interaction_required' };
+  }
   if (entraError === 'invalid_grant') {
     return { code: 'invalid_token', reason: 'rejected_by_identity_provider' };
   }

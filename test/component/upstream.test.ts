@@ -232,14 +232,17 @@ describe('the On-Behalf-Of exchange', () => {
     expect(reply.headers['www-authenticate']).toContain('error="insufficient_claims"');
   });
 
-  it('claims that are not a JSON object are not passed on: 401 interaction_required', async () => {
-    await addFailure(entraUrl, { target: 'token', mode: 'claims_not_json' });
-    const reply = await send();
-    expect(reply.status).toBe(401);
-    expect(reply.json?.error?.code).toBe('interaction_required');
-    expect(JSON.stringify(reply.json)).not.toContain('claims');
-    expect(reply.headers['www-authenticate'] ?? '').not.toContain('claims=');
-  });
+  it.each(['claims_not_json', 'invalid_grant_claims_not_json'] as const)(
+    'claims that are not a JSON object are not passed on (%s): 401 interaction_required',
+    async (mode) => {
+      await addFailure(entraUrl, { target: 'token', mode });
+      const reply = await send();
+      expect(reply.status).toBe(401);
+      expect(reply.json?.error?.code).toBe('interaction_required');
+      expect(JSON.stringify(reply.json)).not.toContain('claims');
+      expect(reply.headers['www-authenticate'] ?? '').not.toContain('claims=');
+    },
+  );
 
   it('a user under an MFA policy succeeds once the token carries MFA', async () => {
     const mfaUser = uniqueUsername('mfa');
