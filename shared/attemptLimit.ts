@@ -209,8 +209,10 @@ export async function createAttemptLimiter(
   function reservation(key: string, at: number): Reservation {
     return {
       async settle(outcome) {
-        end(key, at);
-        if (outcome === 'failed') return DONE; // the reserved attempt stays counted
+        if (outcome === 'failed') {
+          end(key, at);
+          return DONE; // the reserved attempt stays counted
+        }
         const signal = AbortSignal.timeout(timeoutMs);
         try {
           await inTurn(key, async () => {
@@ -223,6 +225,9 @@ export async function createAttemptLimiter(
           known.delete(key);
           if (!(error instanceof AttemptStoreError)) throw error;
           return fail({ code: 'attempt_store_unavailable', reason: error.reason });
+        } finally {
+          // In progress until written: a refusal meanwhile asks to retry soon, not after the window.
+          end(key, at);
         }
       },
     };

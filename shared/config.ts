@@ -283,7 +283,11 @@ function checkStorageConnectionString(value: string): boolean {
   const parts = new Map<string, string>();
   for (const element of value.split(';')) {
     const at = element.indexOf('=');
-    if (at > 0) parts.set(element.slice(0, at).trim().toLowerCase(), element.slice(at + 1).trim());
+    if (at <= 0) continue;
+    const key = element.slice(0, at).trim().toLowerCase();
+    // The SDK reads the first of a repeated key, a reader of the string may see the last one.
+    if (parts.has(key)) throw new SettingError(name, `${name} names ${key} more than once`);
+    parts.set(key, element.slice(at + 1).trim());
   }
   const protocol = parts.get('defaultendpointsprotocol')?.toLowerCase();
   const account = parts.get('accountname');
@@ -329,7 +333,13 @@ function attemptLimit(env: Env, credential: ClientCredential): AttemptLimitConfi
   }
   const maxFailedAttempts = integer(env, 'MAX_FAILED_ATTEMPTS', 10, 1, 100);
   const windowSeconds = integer(env, 'FAILED_ATTEMPT_WINDOW_SECONDS', 3600, 1, 86_400);
-  const storeTimeoutMs = integer(env, 'ATTEMPT_STORE_TIMEOUT_MS', 2000, 100, 30_000);
+  const storeTimeoutMs = integer(
+    env,
+    'ATTEMPT_STORE_TIMEOUT_MS',
+    DEFAULT_STORE_TIMEOUT_MS,
+    100,
+    30_000,
+  );
   const table = read(env, 'ATTEMPT_STORE_TABLE') ?? 'changepasswordattempts';
   if (!TABLE_NAME.test(table)) {
     throw new SettingError(
@@ -424,15 +434,21 @@ function parse(env: Env): Config {
   if (graphApiVersion !== 'v1.0' && graphApiVersion !== 'beta') {
     throw new SettingError('GRAPH_API_VERSION', 'GRAPH_API_VERSION must be v1.0 or beta');
   }
-  const graphTimeoutMs = integer(env, 'GRAPH_TIMEOUT_MS', 10_000, 100, 120_000);
+  // 27500: the longest that ends within HTTP_RESPONSE_LIMIT_MS with no store (8 × 27500 ms).
+  const graphTimeoutMs = integer(env, 'GRAPH_TIMEOUT_MS', 10_000, 100, 27_500);
   const maxConcurrentRequests = integer(env, 'MAX_CONCURRENT_REQUESTS', 512, 1, 100_000);
   const clientCredential = credential(env);
   const limits = attemptLimit(env, clientCredential);
   const storeTimeoutMs = limits.enabled ? limits.storeTimeoutMs : 0;
   if (longestRequestMs(graphTimeoutMs, storeTimeoutMs) > HTTP_RESPONSE_LIMIT_MS) {
+    // The store's timeout is the one to shorten when the Graph timeout fits with the default.
+    const setting =
+      longestRequestMs(graphTimeoutMs, DEFAULT_STORE_TIMEOUT_MS) <= HTTP_RESPONSE_LIMIT_MS
+        ? 'ATTEMPT_STORE_TIMEOUT_MS'
+        : 'GRAPH_TIMEOUT_MS';
     throw new SettingError(
-      'GRAPH_TIMEOUT_MS',
-      `GRAPH_TIMEOUT_MS is too long for Azure's 230 s limit on an HTTP answer: a request may take 8 × GRAPH_TIMEOUT_MS + 2 × ATTEMPT_STORE_TIMEOUT_MS, which must stay within ${HTTP_RESPONSE_LIMIT_MS} ms`,
+      setting,
+      `${setting} is too long for Azure's 230 s limit on an HTTP answer: a request may take 8 × GRAPH_TIMEOUT_MS + 2 × ATTEMPT_STORE_TIMEOUT_MS, which must stay within ${HTTP_RESPONSE_LIMIT_MS} ms`,
     );
   }
   return {
@@ -466,17 +482,18 @@ function parse(env: Env): Config {
 export const CONNECTION_WAIT_FACTOR = 2;
 
 /**
- * The longest a reserved attempt can stay unsettled: the managed identity's token, then for Entra
- * ID and for Graph the wait for a pooled connection and the exchange, then the store write.
- * With the defaults (10 s, 2 s): 72 s.
+ * The longest a reserved attempt can stay unsettled, from the moment it is stamped: the store
+ * write that reserves it, the managed identity's token, then for Entra ID and for Graph the wait
+ * for a pooled connection and the exchange, then the store write that settles it.
+ * With the defaults (10 s, 2 s): 74 s.
  */
 export function attemptSettledWithinMs(graphTimeoutMs: number, storeTimeoutMs: number): number {
-  return (1 + 2 * (CONNECTION_WAIT_FACTOR + 1)) * graphTimeoutMs + storeTimeoutMs;
+  return (1 + 2 * (CONNECTION_WAIT_FACTOR + 1)) * graphTimeoutMs + 2 * storeTimeoutMs;
 }
 
-/** The longest a request can take: the signing keys' fetch, the reservation, then the attempt. */
+/** The longest a request can take: the signing keys' fetch, then the whole attempt. */
 function longestRequestMs(graphTimeoutMs: number, storeTimeoutMs: number): number {
-  return graphTimeoutMs + storeTimeoutMs + attemptSettledWithinMs(graphTimeoutMs, storeTimeoutMs);
+  return graphTimeoutMs + attemptSettledWithinMs(graphTimeoutMs, storeTimeoutMs);
 }
 
 /**
@@ -485,6 +502,7 @@ function longestRequestMs(graphTimeoutMs: number, storeTimeoutMs: number): numbe
  * duration"): a request must end well before, with our own answer. 10 s to spare.
  */
 const HTTP_RESPONSE_LIMIT_MS = 220_000;
+const DEFAULT_STORE_TIMEOUT_MS = 2000;
 
 /**
  * Parses and validates the app settings once.

@@ -47,6 +47,8 @@ function detailOf(failure: Failure): AttemptRecord['detail'] {
       return { reason: failure.reason };
     case 'invalid_request':
       return { field: failure.field };
+    case 'payload_too_large':
+      return { limitBytes: failure.limitBytes };
     case 'token_exchange_rejected':
       // Entra's words: reduced so a hostile answer cannot end the line or forge a field.
       return {
