@@ -286,7 +286,11 @@ function checkStorageConnectionString(value: string): boolean {
     if (at <= 0) continue;
     const key = element.slice(0, at).trim().toLowerCase();
     // The SDK reads the first of a repeated key, a reader of the string may see the last one.
-    if (parts.has(key)) throw new SettingError(name, `${name} names ${key} more than once`);
+    if (parts.has(key)) {
+      // The key itself only when it is a plain name: a value pasted twice must not reach the log.
+      const which = /^[a-z]{1,32}$/.test(key) ? key : 'a key';
+      throw new SettingError(name, `${name} names ${which} more than once`);
+    }
     parts.set(key, element.slice(at + 1).trim());
   }
   const protocol = parts.get('defaultendpointsprotocol')?.toLowerCase();

@@ -251,7 +251,11 @@ function classify(error: unknown, seen: WireObservation): Failure {
     seen.claims ??
     (error instanceof InteractionRequiredAuthError ? claimsRequest(error.claims) : undefined);
   if (claims) return { code: 'insufficient_claims', claims };
-  if (error instanceof InteractionRequiredAuthError || seen.unusableClaims) {
+  // invalid_grant with claims asks for more (AADSTS50079); other errors keep their own meaning.
+  if (
+    error instanceof InteractionRequiredAuthError ||
+    (seen.unusableClaims && entraError === 'invalid_grant')
+  ) {
     return { code: 'interaction_required' };
   }
   if (entraError === 'invalid_grant') {

@@ -41,6 +41,7 @@ describe('.github/workflows/ci.yml', () => {
       'secure-parameter-default',
       'secure-secrets-in-params',
       'use-secure-value-for-secure-inputs',
+      'protect-commandtoexecute-secrets',
       'no-hardcoded-env-urls',
     ]) {
       expect(config.analyzers.core.rules[rule]?.level, rule).toBe('error');

@@ -211,6 +211,13 @@ describe('loadConfig', () => {
     expect(result.ok ? result.config.graphTimeoutMs : result.message).toBe(expected);
   });
 
+  it('does not log a repeated part of a connection string that is not a key name', () => {
+    const pasted = 'a2V5a2V5a2V5a2V5a2V5a2V5';
+    const result = problem({ ...base, ATTEMPT_STORE_CONNECTION_STRING: `${pasted}=x;${pasted}=y` });
+    expect(result.setting).toBe('ATTEMPT_STORE_CONNECTION_STRING');
+    expect(result.message.toLowerCase()).not.toContain(pasted.toLowerCase());
+  });
+
   it('never repeats a setting value in its message', () => {
     const result = problem({ ...base, GRAPH_TIMEOUT_MS: 'secret-looking-value' });
     expect(result.message).not.toContain('secret-looking-value');
