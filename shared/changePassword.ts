@@ -1,7 +1,7 @@
 import { type Caller, createAccessTokenValidator } from './accessToken.js';
 import { type AttemptOutcome, createAttemptLimiter } from './attemptLimit.js';
 import { attemptSettledWithinMs, type Config } from './config.js';
-import type { Result } from './failures.js';
+import { graphStatusOf, type Result } from './failures.js';
 import { changePasswordInGraph, type GraphSuccess } from './graph.js';
 import { createOnBehalfOfExchanger } from './onBehalfOf.js';
 import { type ChangePasswordBody, parseChangePasswordBody, type RawBody } from './requestBody.js';
@@ -25,14 +25,7 @@ export interface ChangePasswordInput {
  */
 function outcomeOf(result: Result<GraphSuccess> | undefined): AttemptOutcome {
   if (result?.ok) return 'succeeded';
-  const failure = result?.failure;
-  const graphStatus =
-    failure?.code === 'graph_error'
-      ? failure.status
-      : failure?.code === 'graph_bad_response'
-        ? failure.graphStatus
-        : undefined;
-  return graphStatus === 400 ? 'failed' : 'not_counted';
+  return result && graphStatusOf(result.failure) === 400 ? 'failed' : 'not_counted';
 }
 
 /** How long a reserved attempt can be in progress at most (for a refusal's Retry-After). */

@@ -70,6 +70,13 @@ export type Failure =
 
 export type FailureCode = Failure['code'];
 
+/** Graph's HTTP status when Graph answered, whether its answer is relayed or refused. */
+export function graphStatusOf(failure: Failure): number | undefined {
+  if (failure.code === 'graph_error') return failure.status;
+  if (failure.code === 'graph_bad_response') return failure.graphStatus;
+  return undefined;
+}
+
 /** Retry-After of a 503 attempt_store_unavailable, in seconds. */
 export const ATTEMPT_STORE_RETRY_AFTER_SECONDS = 5;
 

@@ -2,7 +2,7 @@ import { type Admission, createAdmission, SERVER_BUSY_RETRY_AFTER_SECONDS } from
 import { createChangePassword } from './changePassword.js';
 import { type Config, loadConfig } from './config.js';
 import { answerPreflight } from './cors.js';
-import { type Failure, fail, type Result } from './failures.js';
+import { type Failure, fail, graphStatusOf, type Result } from './failures.js';
 import type { GraphSuccess } from './graph.js';
 import {
   bareFailureReply,
@@ -56,9 +56,10 @@ function detailOf(failure: Failure): AttemptRecord['detail'] {
         ...(failure.aadsts && { aadsts: logValue(failure.aadsts) }),
       };
     case 'graph_error':
-      return { graphStatus: failure.status };
-    case 'graph_bad_response':
-      return failure.graphStatus ? { graphStatus: failure.graphStatus } : {};
+    case 'graph_bad_response': {
+      const graphStatus = graphStatusOf(failure);
+      return graphStatus ? { graphStatus } : {};
+    }
     case 'attempt_store_unavailable':
       return { storeReason: failure.reason };
     default:

@@ -14,7 +14,7 @@ import type { ClientCredential, Config } from './config.js';
 import { type Failure, fail, type Result } from './failures.js';
 import { noteHttpResponse } from './telemetry.js';
 import { serverBusy, type UpstreamPool } from './upstreamPool.js';
-import { retryAfterOf } from './upstreamValues.js';
+import { jsonObjectText, retryAfterOf } from './upstreamValues.js';
 
 /**
  * What one exchange saw on the wire, to tell Entra's refusals from its outages.
@@ -43,24 +43,9 @@ function observeError(seen: WireObservation, body: unknown): void {
   if (typeof suberror === 'string') seen.suberror = suberror;
   if (Array.isArray(error_codes))
     seen.errorCodes = error_codes.filter((c) => typeof c === 'number');
-  seen.claims = claimsRequest(claims);
+  // Passed on only as what a client can hand to MSAL: a JSON object (a few hundred bytes).
+  seen.claims = jsonObjectText(claims);
   seen.unusableClaims = typeof claims === 'string' && claims !== '' && !seen.claims;
-}
-
-/** Entra's claims requests are a few hundred bytes of JSON; a client gets them base64-encoded. */
-const MAX_CLAIMS_LENGTH = 4096;
-
-/** Entra's `claims`, passed on only when it is what a client can hand to MSAL: a JSON object. */
-function claimsRequest(claims: unknown): string | undefined {
-  if (typeof claims !== 'string' || claims === '' || claims.length > MAX_CLAIMS_LENGTH) return;
-  try {
-    const parsed: unknown = JSON.parse(claims);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-      ? claims
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The network client stopped reading an answer; MSAL turns this into its own error. */
@@ -249,7 +234,7 @@ function classify(error: unknown, seen: WireObservation): Failure {
   if (isConsent) return { code: 'consent_required' };
   const claims =
     seen.claims ??
-    (error instanceof InteractionRequiredAuthError ? claimsRequest(error.claims) : undefined);
+    (error instanceof InteractionRequiredAuthError ? jsonObjectText(error.claims) : undefined);
   if (claims) return { code: 'insufficient_claims', claims };
   // invalid_grant with claims asks for more (AADSTS50079); other errors keep their own meaning.
   if (

@@ -88,9 +88,6 @@ export const serverBusy = (): Failure => ({
   retryAfterSeconds: SERVER_BUSY_RETRY_AFTER_SECONDS,
 });
 
-/** The wait for a free connection may last this many exchange budgets; past that, saturated. */
-const WAIT_FACTOR = CONNECTION_WAIT_FACTOR;
-
 class ExchangeBudget extends Error {
   override name = 'TimeoutError';
 }
@@ -153,7 +150,8 @@ function startExchange(agent: Dispatcher, budgetMs: number): UpstreamExchange {
     finished = true;
     clearTimeout(timer);
   };
-  arm('waiting', WAIT_FACTOR * budgetMs, () => !sent);
+  // Past this wait for a free connection the instance is saturated: server_busy, nothing sent.
+  arm('waiting', CONNECTION_WAIT_FACTOR * budgetMs, () => !sent);
 
   const dispatcher: Dispatcher = {
     dispatch(dispatchOptions, handler) {

@@ -23,6 +23,26 @@ export function retryAfterOf(value: string | null | undefined): string | undefin
   return IMF_FIXDATE.test(trimmed) && !Number.isNaN(Date.parse(trimmed)) ? trimmed : undefined;
 }
 
+/**
+ * Text from upstream that should be a JSON object (a claims request), when it is one of at most
+ * `maxLength` characters; else undefined.
+ *
+ * @example
+ * jsonObjectText('{"access_token":{}}'); // '{"access_token":{}}'
+ * jsonObjectText('["a"]'); // undefined
+ */
+export function jsonObjectText(text: unknown, maxLength = 4096): string | undefined {
+  if (typeof text !== 'string' || text === '' || text.length > maxLength) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? text
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const LOG_VALUE_MAX = 64;
 
 /**

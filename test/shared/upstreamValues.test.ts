@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { logValue, retryAfterOf } from '../../shared/upstreamValues.js';
+import { jsonObjectText, logValue, retryAfterOf } from '../../shared/upstreamValues.js';
 
 describe('retryAfterOf', () => {
   it.each([
@@ -46,5 +46,29 @@ describe('logValue', () => {
     expect(logValue('')).toBe('-');
     expect(logValue(undefined)).toBe('-');
     expect(logValue({ toString: () => 'x' })).toBe('-');
+  });
+});
+
+describe('jsonObjectText', () => {
+  it('keeps a JSON object as it came', () => {
+    const claims = '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}';
+    expect(jsonObjectText(claims)).toBe(claims);
+  });
+
+  it.each([
+    ['an array', '["a"]'],
+    ['a string', '"a"'],
+    ['null', 'null'],
+    ['not JSON', '<p>x</p>'],
+    ['empty', ''],
+    ['not text', 42],
+  ])('refuses %s', (_, value) => {
+    expect(jsonObjectText(value)).toBeUndefined();
+  });
+
+  it('refuses an object longer than the bound', () => {
+    const long = JSON.stringify({ a: 'x'.repeat(5000) });
+    expect(jsonObjectText(long)).toBeUndefined();
+    expect(jsonObjectText(long, 6000)).toBe(long);
   });
 });
